@@ -1,0 +1,3 @@
+export * from './session.js';
+export * from './tensors.js';
+export * from './timing.js';
