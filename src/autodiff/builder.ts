@@ -122,6 +122,46 @@ export class GraphBuilder {
     return this.expand(this.constFloat(0), dims);
   }
 
+  /** a >= b as a bool tensor; GreaterOrEqual arrived at opset 12, Not(Less) before. */
+  greaterOrEqual(a: string, b: string): string {
+    if (this.opset >= 12) return this.op('GreaterOrEqual', [a, b]);
+    return this.op('Not', [this.op('Less', [a, b])]);
+  }
+
+  /** a <= b as a bool tensor; LessOrEqual arrived at opset 12, Not(Greater) before. */
+  lessOrEqual(a: string, b: string): string {
+    if (this.opset >= 12) return this.op('LessOrEqual', [a, b]);
+    return this.op('Not', [this.op('Greater', [a, b])]);
+  }
+
+  /** Elementwise select: where `condition` holds `a`, else `b` (broadcasting). */
+  where(condition: string, a: string, b: string): string {
+    return this.op('Where', [condition, a, b]);
+  }
+
+  concat(values: readonly string[], axis: number): string {
+    return this.op('Concat', values, { axis });
+  }
+
+  /** Split along `axis` into pieces of static `sizes` (`split` attribute before opset 13, input after). */
+  split(a: string, axis: number, sizes: readonly number[]): string[] {
+    if (this.opset >= 13) return this.opN('Split', [a, this.constInt64(sizes, [sizes.length])], sizes.length, { axis });
+    return this.opN('Split', [a], sizes.length, { axis, split: [...sizes] });
+  }
+
+  /** Slice with static starts/ends on `axes`, step 1 (starts/ends as inputs since opset 10). */
+  slice(a: string, starts: readonly number[], ends: readonly number[], axes: readonly number[]): string {
+    const list = (v: readonly number[]) => this.constInt64(v, [v.length]);
+    if (this.opset >= 10) return this.op('Slice', [a, list(starts), list(ends), list(axes)]);
+    return this.op('Slice', [a], { starts: [...starts], ends: [...ends], axes: [...axes] });
+  }
+
+  /** Zero padding; `pads` is [begin..., end...] over every axis (attribute before opset 11, input after). */
+  pad(a: string, pads: readonly number[]): string {
+    if (this.opset >= 11) return this.op('Pad', [a, this.constInt64(pads, [pads.length])]);
+    return this.op('Pad', [a], { pads: [...pads] });
+  }
+
   /** Cast to float32 (ONNX DataType 1). */
   toFloat(a: string): string {
     return this.op('Cast', [a], { to: 1 });

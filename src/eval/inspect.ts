@@ -1,7 +1,7 @@
 /**
  * What a model is made of, as one plain object: format versions, interface, op histogram, stored
  * tensors and parameters, and (when shapes were inferred) MACs. Pure: no I/O, no ORT; the caller
- * runs shape inference and passes the MACs in.
+ * runs shape inference (inferModelShapes) and passes the shapes in.
  */
 import { dataTypeName } from '../onnx/dtype.js';
 import { Graph } from '../onnx/graph.js';
@@ -9,7 +9,10 @@ import { listParameters } from '../onnx/parameters.js';
 import { int64ToNumber, type GraphProto, type ModelProto, type TypeProto, type ValueInfoProto, type TensorProto } from '../onnx/proto.js';
 import { elementCount, tensorByteLength, tensorDims } from '../onnx/tensor.js';
 import { RetortError } from '../util/errors.js';
-import type { MacsSummary } from './macs.js';
+import { macsFromShapes, type InferredShapes, type MacsSummary } from './macs.js';
+
+/** Code-unit order, so output does not depend on the machine's locale. */
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export interface OpsetSummary {
   /** 'ai.onnx' for the default domain. */
@@ -68,12 +71,14 @@ export interface InspectionSummary {
 }
 
 export interface InspectOptions {
-  macs?: MacsSummary | null;
+  /** Value shapes for one set of input shapes (inferModelShapes); without them there are no MACs. */
+  shapes?: InferredShapes | null;
   /** How many of the largest tensors to list; default 10. */
   top?: number;
 }
 
 const domainName = (domain: string): string => (domain === '' ? 'ai.onnx' : domain);
+const isDefaultDomain = (domain: string): boolean => domain === '' || domain === 'ai.onnx';
 
 function typeSummary(type: TypeProto | null | undefined): Pick<ValueSummary, 'dtype' | 'dims'> {
   const tensor = type?.tensorType ?? type?.sparseTensorType;
@@ -107,13 +112,13 @@ function opHistogram(graphs: readonly GraphProto[]): { nodeCount: number; histog
   let nodeCount = 0;
   for (const g of graphs) {
     for (const node of g.node) {
-      const key = node.domain === '' || node.domain === 'ai.onnx' ? node.opType : `${node.domain}:${node.opType}`;
+      const key = isDefaultDomain(node.domain) ? node.opType : `${node.domain}:${node.opType}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
       nodeCount += 1;
     }
   }
   const histogram = [...counts].map(([opType, count]) => ({ opType, count }));
-  histogram.sort((a, b) => b.count - a.count || a.opType.localeCompare(b.opType));
+  histogram.sort((a, b) => b.count - a.count || byName(a.opType, b.opType));
   return { nodeCount, histogram };
 }
 
@@ -136,9 +141,9 @@ function storedTensors(graphs: readonly GraphProto[]): StoredTensorSummary[] {
     for (const s of g.sparseInitializer) if (s.values) add(s.values.name, 'sparse', s.values);
     for (const node of g.node) {
       const label = node.name || node.output[0] || node.opType;
+      // A Constant's tensor is known by the value it produces; other attributes by node.attribute.
+      const isConstant = node.opType === 'Constant' && isDefaultDomain(node.domain);
       for (const a of node.attribute) {
-        // A Constant's tensor is known by the value it produces; other attributes by node.attribute.
-        const isConstant = node.opType === 'Constant' && (node.domain === '' || node.domain === 'ai.onnx');
         if (a.t) add(isConstant ? node.output[0] ?? label : `${label}.${a.name}`, isConstant ? 'constant' : 'attribute', a.t);
         a.tensors.forEach((t, i) => add(`${label}.${a.name}[${i}]`, 'attribute', t));
       }
@@ -156,7 +161,7 @@ function totalsByDtype(tensors: readonly StoredTensorSummary[]): DtypeTotals[] {
     entry.bytes += t.bytes;
     byDtype.set(t.dtype, entry);
   }
-  return [...byDtype.values()].sort((a, b) => b.bytes - a.bytes || a.dtype.localeCompare(b.dtype));
+  return [...byDtype.values()].sort((a, b) => b.bytes - a.bytes || byName(a.dtype, b.dtype));
 }
 
 export function inspectModel(model: ModelProto, options: InspectOptions = {}): InspectionSummary {
@@ -167,7 +172,7 @@ export function inspectModel(model: ModelProto, options: InspectOptions = {}): I
   const { nodeCount, histogram } = opHistogram(graphs);
   const tensors = storedTensors(graphs);
   const params = listParameters(graph);
-  const largest = [...tensors].sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name)).slice(0, options.top ?? 10);
+  const largest = [...tensors].sort((a, b) => b.bytes - a.bytes || byName(a.name, b.name)).slice(0, options.top ?? 10);
   return {
     irVersion: int64ToNumber(model.irVersion),
     producer: { name: model.producerName, version: model.producerVersion },
@@ -183,6 +188,6 @@ export function inspectModel(model: ModelProto, options: InspectOptions = {}): I
     },
     storedTensors: { byDtype: totalsByDtype(tensors), tensors: tensors.length, bytes: tensors.reduce((n, t) => n + t.bytes, 0) },
     largestTensors: largest,
-    macs: options.macs ?? null,
+    macs: options.shapes ? macsFromShapes(model, options.shapes) : null,
   };
 }

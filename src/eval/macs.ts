@@ -14,6 +14,9 @@ import type { ModelProto, NodeProto } from '../onnx/proto.js';
 import { inferShapes, resolveInputShapes, sampleFeeds, type ValueShape } from '../runtime/shapeInference.js';
 import { Registry } from '../util/registry.js';
 
+/** Code-unit order, so output does not depend on the machine's locale. */
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Dims of a value by name, or undefined when shape inference did not see it. */
 export type ShapeOf = (value: string) => readonly number[] | undefined;
 
@@ -115,20 +118,37 @@ export function summarizeMacs(nodeMacs: readonly NodeMacs[], inputShapes: Record
     entry.macs += n.macs;
     byOp.set(n.opType, entry);
   }
-  const byOpType = [...byOp.values()].sort((a, b) => b.macs - a.macs || a.opType.localeCompare(b.opType));
+  const byOpType = [...byOp.values()].sort((a, b) => b.macs - a.macs || byName(a.opType, b.opType));
   return { inputShapes, total: byOpType.reduce((s, e) => s + e.macs, 0), byOpType, uncounted };
+}
+
+/** Shapes of every main-graph value for one concrete set of input shapes. */
+export interface InferredShapes {
+  inputShapes: Record<string, number[]>;
+  values: ReadonlyMap<string, ValueShape>;
 }
 
 /**
  * Run the model once in ORT on seeded sample inputs of the given shapes (declared dims otherwise,
- * symbolic ones set to `defaultDim`) and count MACs from the shapes it produced.
+ * symbolic ones set to `defaultDim`) and record every value's shape.
  */
+export async function inferModelShapes(
+  model: ModelProto,
+  inputShapeOverrides: Record<string, readonly number[]> = {},
+  defaultDim = 1,
+): Promise<InferredShapes> {
+  const inputShapes = resolveInputShapes(model, inputShapeOverrides, defaultDim);
+  return { inputShapes, values: await inferShapes(model, sampleFeeds(model, inputShapes)) };
+}
+
+export function macsFromShapes(model: ModelProto, shapes: InferredShapes): MacsSummary {
+  return summarizeMacs(countNodeMacs(model, shapes.values), shapes.inputShapes);
+}
+
 export async function estimateMacs(
   model: ModelProto,
   inputShapeOverrides: Record<string, readonly number[]> = {},
   defaultDim = 1,
 ): Promise<MacsSummary> {
-  const inputShapes = resolveInputShapes(model, inputShapeOverrides, defaultDim);
-  const shapes = await inferShapes(model, sampleFeeds(model, inputShapes));
-  return summarizeMacs(countNodeMacs(model, shapes), inputShapes);
+  return macsFromShapes(model, await inferModelShapes(model, inputShapeOverrides, defaultDim));
 }

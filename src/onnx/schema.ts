@@ -9,6 +9,8 @@ import type { INamespace } from 'protobufjs';
 const str = (id: number) => ({ type: 'string', id });
 const rep = (type: string, id: number) => ({ rule: 'repeated', type, id });
 const one = (type: string, id: number) => ({ type, id });
+// onnx.proto is proto2: repeated scalars are unpacked unless marked [packed = true].
+const unpacked = (type: string, id: number) => ({ rule: 'repeated', type, id, options: { packed: false } });
 
 export const onnxSchema: INamespace = {
   nested: {
@@ -27,8 +29,8 @@ export const onnxSchema: INamespace = {
             g: one('GraphProto', 6),
             sparseTensor: one('SparseTensorProto', 22),
             tp: one('TypeProto', 14),
-            floats: rep('float', 7),
-            ints: rep('int64', 8),
+            floats: unpacked('float', 7),
+            ints: unpacked('int64', 8),
             strings: rep('bytes', 9),
             tensors: rep('TensorProto', 10),
             graphs: rep('GraphProto', 11),
@@ -67,7 +69,7 @@ export const onnxSchema: INamespace = {
             deviceConfigurations: rep('NodeDeviceConfigurationProto', 10),
           },
         },
-        IntIntListEntryProto: { fields: { key: one('int64', 1), value: rep('int64', 2) } },
+        IntIntListEntryProto: { fields: { key: one('int64', 1), value: unpacked('int64', 2) } },
         NodeDeviceConfigurationProto: {
           fields: {
             configurationId: str(1),
@@ -78,7 +80,7 @@ export const onnxSchema: INamespace = {
         ShardingSpecProto: {
           fields: {
             tensorName: str(1),
-            device: rep('int64', 2),
+            device: unpacked('int64', 2),
             indexToDeviceGroupMap: rep('IntIntListEntryProto', 3),
             shardedDim: rep('ShardedDimProto', 4),
           },
@@ -135,7 +137,7 @@ export const onnxSchema: INamespace = {
         },
         TensorProto: {
           fields: {
-            dims: rep('int64', 1),
+            dims: unpacked('int64', 1),
             dataType: one('int32', 2),
             segment: one('Segment', 3),
             floatData: { rule: 'repeated', type: 'float', id: 4, options: { packed: true } },
@@ -157,7 +159,7 @@ export const onnxSchema: INamespace = {
           },
         },
         SparseTensorProto: {
-          fields: { values: one('TensorProto', 1), indices: one('TensorProto', 2), dims: rep('int64', 3) },
+          fields: { values: one('TensorProto', 1), indices: one('TensorProto', 2), dims: unpacked('int64', 3) },
         },
         TensorShapeProto: {
           fields: { dim: rep('Dimension', 1) },

@@ -1,3 +1,4 @@
 export * from './session.js';
 export * from './tensors.js';
 export * from './timing.js';
+export * from './shapeInference.js';

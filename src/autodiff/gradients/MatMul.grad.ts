@@ -18,7 +18,6 @@ export const MatMulGrad: GradientRule = {
     const dY = sameLength(shape(Y), yDims) ? gradOutput(0)! : b.reshape(gradOutput(0)!, yDims);
     const Am = aDims.length === 1 ? b.reshape(A, a2) : A;
     const Bm = bDims.length === 1 ? b.reshape(B, b2) : B;
-    const rank = yDims.length;
     const full = (d: number[]) => [...batch, ...d.slice(-2)];
     const dA = needsGradient(0)
       ? b.reshape(sumToShape(b, b.matmul(dY, b.transposeLast2(Bm, b2.length)), full(a2), a2), aDims)
@@ -26,7 +25,6 @@ export const MatMulGrad: GradientRule = {
     const dB = needsGradient(1)
       ? b.reshape(sumToShape(b, b.matmul(b.transposeLast2(Am, a2.length), dY), full(b2), b2), bDims)
       : undefined;
-    void rank;
     return [dA, dB];
   },
 };

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * The `retort` command. Each command lives in its own file under commands/ and is registered in the
+ * list below; this file only parses arguments and turns errors into messages and exit codes:
+ * 0 success, 1 failure, 2 the command line itself is wrong (unknown option, bad option value).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { isRetortError, type RetortErrorCode } from '../util/errors.js';
+import { registerInspect } from './commands/inspect.js';
+
+const commands: readonly ((program: Command) => void)[] = [registerInspect];
+
+/** RetortError codes that mean "the arguments are wrong", not "the work failed". */
+const usageErrorCodes: ReadonlySet<RetortErrorCode> = new Set(['BAD_ARGUMENT', 'UNKNOWN_INPUT']);
+
+function packageVersion(): string {
+  // dist/src/cli/main.js -> package.json three levels up.
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function buildProgram(): Command {
+  const program = new Command('retort')
+    .description('Compress ONNX models and distill them into smaller ones, running everything in ONNX Runtime')
+    .version(packageVersion(), '-V, --version', 'print the retort version')
+    .option('--debug', 'print stack traces with error messages')
+    .showHelpAfterError('(run with --help for usage)')
+    // Throw instead of exiting, so one place decides exit codes; subcommands inherit this.
+    .exitOverride();
+  for (const register of commands) register(program);
+  return program;
+}
+
+function reportError(error: unknown, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed its message (or the help / version text, exit code 0).
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`error: ${message}\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  else if (!isRetortError(error)) process.stderr.write('(an unexpected error; run with --debug for the stack trace)\n');
+  return isRetortError(error) && usageErrorCodes.has(error.code) ? 2 : 1;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    // Read --debug from argv too: parsing may have failed before commander stored it.
+    const debug = Boolean(program.opts().debug) || argv.includes('--debug');
+    return reportError(error, debug);
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,142 @@
+/**
+ * Architecture strings, as `retort distill --student-arch` takes them: a name, then after a colon
+ * comma-separated widths and key=value options.
+ *
+ *   mlp:800,800   mlp:1200,1200,dropout=0.5   lenet-300-100   lenet5   resnet:8,16,blocks=2
+ */
+import type { ModelProto } from '../onnx/proto.js';
+import { RetortError } from '../util/errors.js';
+import { buildLeNet300100, buildLeNet5 } from './lenet.js';
+import { buildMlp } from './mlp.js';
+import { buildResNet } from './resnet.js';
+
+export type Architecture =
+  | { arch: 'mlp'; hidden: number[]; dropout?: number; inputDropout?: number }
+  | { arch: 'lenet-300-100' }
+  | { arch: 'lenet5'; convRelu?: boolean }
+  | { arch: 'resnet'; widths: number[]; blocksPerStage?: number };
+
+export type ArchitectureName = Architecture['arch'];
+
+interface ArchitectureForm {
+  example: string;
+  /** Widths after the colon: required, or not accepted at all. */
+  widths: 'required' | 'none';
+  options: readonly string[];
+  /** Image inputs [C, H, W] (conv nets) or flat vectors (MLPs flatten whatever they get). */
+  input: 'image' | 'flat';
+}
+
+const FORMS: Record<ArchitectureName, ArchitectureForm> = {
+  mlp: { example: 'mlp:800,800,dropout=0.5', widths: 'required', options: ['dropout', 'input_dropout'], input: 'flat' },
+  'lenet-300-100': { example: 'lenet-300-100', widths: 'none', options: [], input: 'flat' },
+  lenet5: { example: 'lenet5', widths: 'none', options: ['conv_relu'], input: 'image' },
+  resnet: { example: 'resnet:8,16,blocks=2', widths: 'required', options: ['blocks'], input: 'image' },
+};
+
+export const ARCHITECTURES = Object.keys(FORMS) as ArchitectureName[];
+
+function bad(text: string, why: string): RetortError {
+  const valid = ARCHITECTURES.map((a) => FORMS[a].example).join(', ');
+  return new RetortError('BAD_ARGUMENT', `Architecture "${text}": ${why}. Should be one of: ${valid}`);
+}
+
+export function parseArchitecture(text: string): Architecture {
+  const colon = text.indexOf(':');
+  const name = (colon < 0 ? text : text.slice(0, colon)).trim().toLowerCase();
+  const form = (FORMS as Partial<Record<string, ArchitectureForm>>)[name];
+  if (!form) throw bad(text, `unknown architecture "${name}"`);
+  const parts = colon < 0 ? [] : text.slice(colon + 1).split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const widths: number[] = [];
+  const options = new Map<string, string>();
+  for (const part of parts) {
+    const eq = part.indexOf('=');
+    if (eq < 0) {
+      if (!/^[1-9][0-9]*$/.test(part)) throw bad(text, `"${part}" is not a positive integer width`);
+      if (options.size > 0) throw bad(text, `width ${part} comes after an option; write widths first`);
+      widths.push(Number(part));
+      continue;
+    }
+    const key = part.slice(0, eq).trim();
+    if (!form.options.includes(key)) {
+      throw bad(text, `${name} takes ${form.options.length ? `options ${form.options.join(', ')}` : 'no options'}, not "${key}"`);
+    }
+    options.set(key, part.slice(eq + 1).trim());
+  }
+  if (form.widths === 'required' && widths.length === 0) throw bad(text, `${name} needs widths, e.g. ${form.example}`);
+  if (form.widths === 'none' && widths.length > 0) throw bad(text, `${name} takes no widths`);
+
+  const ratio = (key: string): number | undefined => {
+    const value = options.get(key);
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (value === '' || !(n >= 0 && n < 1)) throw bad(text, `${key}=${value} must be a number in [0, 1)`);
+    return n;
+  };
+  switch (name as ArchitectureName) {
+    case 'mlp':
+      return { arch: 'mlp', hidden: widths, ...defined({ dropout: ratio('dropout'), inputDropout: ratio('input_dropout') }) };
+    case 'lenet-300-100':
+      return { arch: 'lenet-300-100' };
+    case 'lenet5': {
+      const value = options.get('conv_relu');
+      if (value !== undefined && value !== 'true' && value !== 'false') throw bad(text, `conv_relu=${value} must be true or false`);
+      return { arch: 'lenet5', ...defined({ convRelu: value === undefined ? undefined : value === 'true' }) };
+    }
+    case 'resnet': {
+      const value = options.get('blocks');
+      if (value !== undefined && !/^[1-9][0-9]*$/.test(value)) throw bad(text, `blocks=${value} must be a positive integer`);
+      return { arch: 'resnet', widths, ...defined({ blocksPerStage: value === undefined ? undefined : Number(value) }) };
+    }
+  }
+}
+
+/** The canonical string for an architecture (parseArchitecture's inverse). */
+export function formatArchitecture(architecture: Architecture): string {
+  switch (architecture.arch) {
+    case 'mlp': {
+      const { hidden, dropout, inputDropout } = architecture;
+      const options = [dropout ? `dropout=${dropout}` : '', inputDropout ? `input_dropout=${inputDropout}` : ''].filter(Boolean);
+      return `mlp:${[...hidden, ...options].join(',')}`;
+    }
+    case 'lenet-300-100':
+      return 'lenet-300-100';
+    case 'lenet5':
+      return architecture.convRelu === false ? 'lenet5:conv_relu=false' : 'lenet5';
+    case 'resnet': {
+      const blocks = architecture.blocksPerStage && architecture.blocksPerStage !== 1 ? [`blocks=${architecture.blocksPerStage}`] : [];
+      return `resnet:${[...architecture.widths, ...blocks].join(',')}`;
+    }
+  }
+}
+
+/** Whether the architecture wants image inputs [C, H, W] or flat vectors (the dataset layout to load). */
+export function inputLayoutOf(architecture: Architecture): 'image' | 'flat' {
+  return FORMS[architecture.arch].input;
+}
+
+export interface BuildOptions {
+  seed: number;
+  /** Per-sample input dims; default [784] for MLPs, [1, 28, 28] for conv nets (MNIST). */
+  inputDims?: readonly number[];
+  numClasses?: number;
+}
+
+export function buildArchitecture(architecture: Architecture | string, options: BuildOptions): ModelProto {
+  const spec = typeof architecture === 'string' ? parseArchitecture(architecture) : architecture;
+  switch (spec.arch) {
+    case 'mlp':
+      return buildMlp({ ...options, hidden: spec.hidden, dropout: spec.dropout, inputDropout: spec.inputDropout });
+    case 'lenet-300-100':
+      return buildLeNet300100(options);
+    case 'lenet5':
+      return buildLeNet5({ ...options, convRelu: spec.convRelu });
+    case 'resnet':
+      return buildResNet({ ...options, widths: spec.widths, blocksPerStage: spec.blocksPerStage });
+  }
+}
+
+/** Drop undefined fields, so parsed specs compare equal to hand-written ones. */
+function defined<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

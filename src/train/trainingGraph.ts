@@ -1,0 +1,224 @@
+/**
+ * The training graph (DESIGN.md, "The one idea"): forward + loss + backward + optimizer update in
+ * one ONNX graph, so one ORT call is one step. Inputs: the batch, labels, dropout masks, `lr`,
+ * `step`, every trainable parameter and every state tensor; outputs: the loss, metrics, the new
+ * parameters and the new state, which the trainer feeds back as the next step's inputs.
+ */
+import { differentiate } from '../autodiff/engine.js';
+import { GraphBuilder } from '../autodiff/builder.js';
+import { cloneForEditing, defaultOpset } from '../autodiff/gradientModel.js';
+import { registerAllGradients } from '../autodiff/registerAll.js';
+import { DataType } from '../onnx/dtype.js';
+import { Graph } from '../onnx/graph.js';
+import { listParameters, type Parameter } from '../onnx/parameters.js';
+import { newValueInfo, type ModelProto, type ValueInfoProto } from '../onnx/proto.js';
+import { readFloat32 } from '../onnx/tensor.js';
+import { inferShapes, resolveInputShapes, sampleFeeds, type ValueShape } from '../runtime/shapeInference.js';
+import { RetortError } from '../util/errors.js';
+import { composeTrainingBatchNorm } from './batchNorm.js';
+import { replaceDropoutWithMasks, type DropoutSite } from './dropout.js';
+import { appendLoss, type LossSpec } from './losses.js';
+import { appendUpdates, type MaxNormConstraint, type OptimizerSpec } from './optimizers/index.js';
+
+export const LR_INPUT = 'lr';
+export const STEP_INPUT = 'step';
+export const LOSS_OUTPUT = 'loss';
+
+export interface TrainingGraphOptions {
+  /** Training graphs have one fixed batch size (the trainer drops the last partial batch). */
+  batchSize: number;
+  loss: LossSpec;
+  optimizer: OptimizerSpec;
+  clipGlobalNorm?: number;
+  maxNorm?: readonly MaxNormConstraint[];
+  /** Regular expressions (sources) over parameter names; matching parameters are not trained. */
+  frozen?: readonly string[];
+  /** Full dims of data inputs, where symbolic axes other than the batch axis need values. */
+  inputShapes?: Record<string, readonly number[]>;
+  /** 'train' (default): batch statistics, running statistics updated; 'frozen': running statistics used as is. */
+  batchNorm?: 'train' | 'frozen';
+  /** Forward values (e.g. 'logits') also exposed as outputs, by their ONNX value names. */
+  extraOutputs?: readonly string[];
+}
+
+export interface TensorSlot {
+  name: string;
+  dims: number[];
+  /** ORT element type name. */
+  type: 'float32' | 'int64';
+}
+
+/** A tensor carried from one step to the next: graph input `input`, its new value at `output`. */
+export interface CarriedTensor {
+  /** Stable key: the parameter name, or `parameter:stateName` for optimizer state. */
+  name: string;
+  input: string;
+  output: string;
+  dims: number[];
+  /** Its value before the first step (parameters and running statistics); undefined means zeros. */
+  initial?: Float32Array;
+}
+
+export interface TrainingGraph {
+  model: ModelProto;
+  batchSize: number;
+  /** The model's own data inputs at the training batch size. */
+  batchInputs: TensorSlot[];
+  /** Labels or targets the loss reads. */
+  lossInputs: TensorSlot[];
+  dropout: DropoutSite[];
+  parameters: CarriedTensor[];
+  /** Optimizer state and BatchNorm running statistics. */
+  state: CarriedTensor[];
+  lossOutput: string;
+  /** Metric name to output name, e.g. correct -> 'metric:correct'. */
+  metrics: Record<string, string>;
+  extraOutputs: string[];
+}
+
+function fixedInfo(name: string, dims: readonly number[], elemType: number): ValueInfoProto {
+  return newValueInfo({ name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+}
+
+function slotOf(info: ValueInfoProto, shapes: ReadonlyMap<string, ValueShape>): TensorSlot {
+  const shape = shapes.get(info.name);
+  const type = info.type?.tensorType?.elemType === DataType.INT64 ? 'int64' : 'float32';
+  return { name: info.name, dims: [...(shape?.dims ?? [])], type };
+}
+
+/** The parameters the optimizer updates: float weights, minus frozen ones and running statistics. */
+export function trainableParameters(all: readonly Parameter[], frozen: readonly string[] = [], buffers: ReadonlySet<string> = new Set()): Parameter[] {
+  const patterns = frozen.map((p) => new RegExp(p));
+  return all.filter((p) => !buffers.has(p.name) && !patterns.some((re) => re.test(p.name)));
+}
+
+/** Turn a parameter (initializer or Constant node) into a graph input named `input`. */
+function parameterToInput(graph: Graph, parameter: Parameter, input: string): ValueInfoProto {
+  graph.renameValueUses(parameter.name, input);
+  if (parameter.storage === 'constant') graph.removeNode(parameter.node!);
+  else {
+    graph.removeInitializer(parameter.name);
+    graph.proto.input = graph.proto.input.filter((i) => i.name !== parameter.name);
+  }
+  return fixedInfo(input, parameter.dims, DataType.FLOAT);
+}
+
+export async function buildTrainingGraph(inference: ModelProto, options: TrainingGraphOptions): Promise<TrainingGraph> {
+  registerAllGradients();
+  const { batchSize } = options;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RetortError('BAD_ARGUMENT', `Batch size must be a positive integer, got ${batchSize}`);
+  const model = cloneForEditing(inference);
+  const graph = new Graph(model.graph!);
+  const opset = defaultOpset(model);
+  const b = new GraphBuilder(graph, opset, 'train/');
+  // The model's own weights, listed before the loss and optimizer add constants of their own.
+  const modelParameters = listParameters(graph);
+  const modelOutput = graph.outputs[0]?.name;
+  if (!modelOutput) throw new RetortError('GRAPH_INVALID', 'The model has no outputs to train');
+
+  // 1. Fix the batch size on every data input and learn the forward shapes at it.
+  const inputDims = resolveInputShapes(model, {}, batchSize);
+  for (const input of graph.dataInputs) {
+    const dims = options.inputShapes?.[input.name] ? [...options.inputShapes[input.name]!] : inputDims[input.name]!;
+    if (!options.inputShapes?.[input.name] && dims.length > 0) dims[0] = batchSize;
+    inputDims[input.name] = dims;
+    input.type = fixedInfo(input.name, dims, input.type?.tensorType?.elemType ?? DataType.FLOAT).type;
+  }
+  const forwardShapes = await inferShapes(model, sampleFeeds(model, inputDims));
+  const shapeOf = (value: string): readonly number[] => {
+    const shape = forwardShapes.get(value);
+    if (!shape) throw new RetortError('SHAPE_UNKNOWN', `No static shape known for value "${value}"`);
+    return shape.dims;
+  };
+
+  // 2. Training forms of Dropout and BatchNormalization.
+  const dropout = replaceDropoutWithMasks(graph, shapeOf);
+  const runningStatistics = options.batchNorm === 'frozen' ? [] : composeTrainingBatchNorm(graph, b, shapeOf);
+
+  // 3. Loss and metrics.
+  const loss = appendLoss({ b, shape: shapeOf, modelOutput }, options.loss);
+  const batchInputInfos = [...graph.dataInputs];
+  graph.proto.input.push(...loss.inputs, ...dropout.inputs);
+  graph.touch();
+  const shapes = await inferShapes(model, sampleFeeds(model, Object.fromEntries(graph.dataInputs.map((i) => [i.name, i.type!.tensorType!.shape!.dim.map((d) => Number(d.dimValue))]))));
+
+  // 4. Backward.
+  const buffers = new Set(runningStatistics.map((s) => s.name));
+  const parameters = trainableParameters(modelParameters, options.frozen, buffers);
+  if (parameters.length === 0) throw new RetortError('BAD_ARGUMENT', 'No trainable parameters (all frozen?)');
+  const gradients = differentiate({
+    graph,
+    loss: loss.value,
+    wrt: parameters.map((p) => p.name),
+    shapes,
+    opset,
+    stopGradients: new Set(loss.stopGradients),
+  });
+
+  // 5. Optimizer update.
+  const lr = LR_INPUT;
+  const step = STEP_INPUT;
+  const stateInput = (parameter: string, state: string) => `state:${parameter}:${state}`;
+  const updates = appendUpdates(
+    b,
+    parameters.map((p) => ({ name: p.name, value: p.name, gradient: gradients.get(p.name)!, dims: p.dims })),
+    stateInput,
+    lr,
+    step,
+    { optimizer: options.optimizer, clipGlobalNorm: options.clipGlobalNorm, maxNorm: options.maxNorm },
+  );
+
+  // 6. Inputs and outputs: parameters and running statistics become carried tensors.
+  const outputs: ValueInfoProto[] = [];
+  const output = (name: string, value: string): string => {
+    graph.addNode({ opType: 'Identity', inputs: [value], outputs: [name], name: graph.uniqueName(`${name}/out`) });
+    outputs.push(newValueInfo({ name }));
+    return name;
+  };
+  const lossOutput = output(LOSS_OUTPUT, loss.value);
+  const metrics: Record<string, string> = {};
+  for (const [name, value] of Object.entries(loss.metrics)) metrics[name] = output(`metric:${name}`, value);
+  if (updates.gradientNorm) metrics.gradientNorm = output('metric:gradientNorm', updates.gradientNorm);
+  const extraOutputs = [...(options.extraOutputs ?? [])];
+  for (const name of extraOutputs) outputs.push(newValueInfo({ name }));
+
+  const carriedParameters: CarriedTensor[] = [];
+  const state: CarriedTensor[] = [];
+  const newInputs: ValueInfoProto[] = [fixedInfo(lr, [], DataType.FLOAT), fixedInfo(step, [], DataType.FLOAT)];
+  for (const p of parameters) {
+    const initial = readFloat32(p.tensor);
+    const next = output(`next:${p.name}`, updates.parameters.get(p.name)!);
+    const input = `param:${p.name}`;
+    newInputs.push(parameterToInput(graph, p, input));
+    carriedParameters.push({ name: p.name, input, output: next, dims: p.dims, initial });
+    updates.stateNames.forEach((s, i) => {
+      const name = `${p.name}:${s}`;
+      newInputs.push(fixedInfo(stateInput(p.name, s), p.dims, DataType.FLOAT));
+      state.push({ name, input: stateInput(p.name, s), output: output(`next:${name}`, updates.state.get(p.name)![i]!), dims: p.dims });
+    });
+  }
+  for (const s of runningStatistics) {
+    const tensor = graph.initializer(s.name)!;
+    const parameter: Parameter = { name: s.name, dims: tensor.dims.map(Number), storage: 'initializer', tensor };
+    const next = output(`next:${s.name}`, s.updated);
+    newInputs.push(parameterToInput(graph, parameter, `buffer:${s.name}`));
+    state.push({ name: s.name, input: `buffer:${s.name}`, output: next, dims: parameter.dims, initial: readFloat32(tensor) });
+  }
+  graph.proto.input.push(...newInputs);
+  graph.proto.output = outputs;
+  graph.touch();
+  graph.sortNodes();
+
+  return {
+    model,
+    batchSize,
+    batchInputs: batchInputInfos.map((i) => slotOf(i, shapes)),
+    lossInputs: loss.inputs.map((i) => slotOf(i, shapes)),
+    dropout: dropout.sites,
+    parameters: carriedParameters,
+    state,
+    lossOutput,
+    metrics,
+    extraOutputs,
+  };
+}
