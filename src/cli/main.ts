@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isRetortError, type RetortErrorCode } from '../util/errors.js';
+import { registerGradcheck } from './commands/gradcheck.js';
 import { registerInspect } from './commands/inspect.js';
 
-const commands: readonly ((program: Command) => void)[] = [registerInspect];
+const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck];
 
 /** RetortError codes that mean "the arguments are wrong", not "the work failed". */
 const usageErrorCodes: ReadonlySet<RetortErrorCode> = new Set(['BAD_ARGUMENT', 'UNKNOWN_INPUT']);
@@ -48,7 +49,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    // A command that ran but found a failure (gradcheck out of tolerance) sets process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     // Read --debug from argv too: parsing may have failed before commander stored it.
     const debug = Boolean(program.opts().debug) || argv.includes('--debug');

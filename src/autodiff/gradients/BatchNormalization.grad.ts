@@ -9,11 +9,12 @@
  * plus, where a loss reads them, the running statistics
  *   running_mean = momentum * mean + (1 - momentum) * batchMean,
  *   running_var  = momentum * var  + (1 - momentum) * batchVar   (biased, as ONNX and ORT compute it).
- * The mean/var inputs only feed those running statistics and get no gradient (as in PyTorch, where
+ * Before opset 14 the training form may also output saved_mean (the batch mean) and saved_var, which
+ * ORT fills with the batch invstd, not the variance; gradients through those follow ORT.
+ * The mean/var inputs only feed the running statistics and get no gradient (as in PyTorch, where
  * they are buffers).
  */
 import { attrFloat, attrInt } from '../../onnx/attributes.js';
-import { RetortError } from '../../util/errors.js';
 import type { GradientContext, GradientRule } from '../rule.js';
 
 function isTraining(ctx: GradientContext): boolean {
@@ -48,9 +49,6 @@ export const BatchNormalizationGrad: GradientRule = {
       ];
     }
 
-    if (gradOutput(3) || gradOutput(4)) {
-      throw new RetortError('NO_GRADIENT_RULE', `BatchNormalization node "${node.name}": gradients through saved_mean/saved_var are not supported`);
-    }
     const momentum = attrFloat(node, 'momentum', 0.9);
     const centered = b.sub(X, b.scale(sum(X), 1 / count));
     const batchVar = b.scale(sum(b.mul(centered, centered)), 1 / count);
@@ -73,6 +71,11 @@ export const BatchNormalizationGrad: GradientRule = {
     const dRunningVar = gradOutput(2);
     // d batchVar / dX = 2 (X - batchMean) / m.
     if (dRunningVar) dXParts.push(b.mul(centered, b.scale(asChannels(dRunningVar), (2 * (1 - momentum)) / count)));
+    const dSavedMean = gradOutput(3);
+    if (dSavedMean) dXParts.push(b.expand(b.scale(asChannels(dSavedMean), 1 / count), xDims));
+    const dSavedInvstd = gradOutput(4);
+    // d invstd / dX = -invstd^3 (X - batchMean) / m.
+    if (dSavedInvstd) dXParts.push(b.mul(centered, b.mul(asChannels(dSavedInvstd), b.scale(b.mul(invstd, b.mul(invstd, invstd)), -1 / count))));
     return [
       needsGradient(0) && dXParts.length > 0 ? b.sum(dXParts) : undefined,
       needsGradient(1) ? dScale : undefined,

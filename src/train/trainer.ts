@@ -1,0 +1,334 @@
+/**
+ * The Trainer runs epochs of seeded, shuffled mini-batches through one training-graph session.
+ * Parameters and state stay ORT tensors between steps (each step's outputs are the next step's
+ * inputs); only the loss and metric scalars are read in JavaScript. The epoch's order comes from
+ * (seed, epoch) and dropout masks from (seed, step), so a run resumed from a checkpoint follows the
+ * same trajectory, bit for bit, as one that never stopped.
+ */
+import { createHash } from 'node:crypto';
+import { allocateBatch, batchCount, gatherBatch } from '../data/batches.js';
+import type { Dataset } from '../data/dataset.js';
+import { encodeModel } from '../onnx/model.js';
+import type { ModelProto } from '../onnx/proto.js';
+import { Session, type Feeds } from '../runtime/session.js';
+import { floatTensor, int64Tensor, readScalar, scalarFloat, type OrtTensor } from '../runtime/tensors.js';
+import { RetortError } from '../util/errors.js';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint, type TrainingPosition } from './checkpoint.js';
+import { evaluateClassifier, type Evaluation } from './evaluate.js';
+import { exportInferenceModel } from './export.js';
+import type { LossSpec } from './losses.js';
+import type { MaxNormConstraint, OptimizerSpec } from './optimizers/index.js';
+import { makeProgress, type ProgressMode } from './progress.js';
+import { makeSchedule, type ScheduleSpec } from './schedules.js';
+import { epochPermutation, fillDropoutMask } from './seeds.js';
+import { buildTrainingGraph, LR_INPUT, STEP_INPUT, type CarriedTensor, type TrainingGraph } from './trainingGraph.js';
+
+export interface TrainerConfig {
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  optimizer: OptimizerSpec;
+  schedule: ScheduleSpec;
+  /** Default: softmax cross-entropy on the dataset's class labels. */
+  loss?: LossSpec;
+  clipGlobalNorm?: number;
+  maxNorm?: readonly MaxNormConstraint[];
+  frozen?: readonly string[];
+  batchNorm?: 'train' | 'frozen';
+  /** Stop after this many updates in all (a budget; also how tests interrupt a run). */
+  maxSteps?: number;
+  /** Stop when the validation metric has not improved for `patience` epochs. */
+  earlyStopping?: { patience: number; metric: 'loss' | 'accuracy' };
+  /** Write a checkpoint every `everySteps` updates and when the run ends. */
+  checkpoint?: { path: string; everySteps: number };
+  progress?: ProgressMode;
+  evalBatchSize?: number;
+  /** ORT intra-op threads; 0 lets ORT choose. */
+  threads?: number;
+}
+
+export interface TrainData {
+  train: Dataset;
+  validation?: Dataset;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  validation?: Evaluation;
+}
+
+interface EarlyStoppingState {
+  best: number | null;
+  bestEpoch: number;
+  epochsWithoutImprovement: number;
+}
+
+/** Sums over the epoch in progress (kept in checkpoints so a resumed epoch reports the same means). */
+interface EpochSums {
+  loss: number;
+  correct: number;
+  steps: number;
+}
+
+interface TrainerState {
+  history: EpochRecord[];
+  earlyStopping: EarlyStoppingState;
+  epochSums: EpochSums;
+  stopped: boolean;
+}
+
+export interface TrainResult {
+  steps: number;
+  epochsCompleted: number;
+  history: EpochRecord[];
+  stoppedEarly: boolean;
+  /** The last step's loss. */
+  lastLoss: number;
+  /** The trained inference model (current weights, no dropout). */
+  model: ModelProto;
+}
+
+export interface TrainerOptions {
+  /** Continue from this checkpoint (a path or a loaded one). */
+  resumeFrom?: string | Checkpoint;
+}
+
+/** Hash of what decides the trajectory; a checkpoint only resumes a run with the same one. */
+function configHash(config: TrainerConfig, graph: TrainingGraph): string {
+  const loss = config.loss?.kind === 'subgraph' ? { kind: 'subgraph' } : config.loss ?? null;
+  const decisive = {
+    batchSize: config.batchSize,
+    seed: config.seed,
+    optimizer: config.optimizer,
+    schedule: config.schedule,
+    loss,
+    clipGlobalNorm: config.clipGlobalNorm ?? null,
+    maxNorm: config.maxNorm ?? [],
+    frozen: config.frozen ?? [],
+    batchNorm: config.batchNorm ?? 'train',
+    carried: [...graph.parameters, ...graph.state].map((c) => [c.name, c.dims]),
+  };
+  return createHash('sha256').update(JSON.stringify(decisive)).digest('hex');
+}
+
+const elementCount = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+
+export class Trainer {
+  private carried: Record<string, OrtTensor> = {};
+  private position: TrainingPosition = { step: 0, epoch: 0, batchInEpoch: 0 };
+  private state: TrainerState = {
+    history: [],
+    earlyStopping: { best: null, bestEpoch: -1, epochsWithoutImprovement: 0 },
+    epochSums: { loss: 0, correct: 0, steps: 0 },
+    stopped: false,
+  };
+  private readonly hash: string;
+
+  private constructor(
+    readonly model: ModelProto,
+    readonly config: TrainerConfig,
+    readonly data: TrainData,
+    readonly graph: TrainingGraph,
+    private readonly session: Session,
+  ) {
+    this.hash = configHash(config, graph);
+  }
+
+  static async create(model: ModelProto, config: TrainerConfig, data: TrainData, options: TrainerOptions = {}): Promise<Trainer> {
+    checkConfig(config, data);
+    const graph = await buildTrainingGraph(model, {
+      batchSize: config.batchSize,
+      loss: config.loss ?? { kind: 'softmaxCrossEntropy', labels: 'index' },
+      optimizer: config.optimizer,
+      clipGlobalNorm: config.clipGlobalNorm,
+      maxNorm: config.maxNorm,
+      frozen: config.frozen,
+      batchNorm: config.batchNorm,
+    });
+    const label = graph.lossInputs[0];
+    if (graph.lossInputs.length !== 1 || label?.type !== 'int64' || graph.batchInputs.length !== 1) {
+      throw new RetortError('BAD_ARGUMENT', 'The Trainer feeds one data input and int64 class labels; this loss needs other inputs');
+    }
+    const session = await Session.create(encodeModel(graph.model), { name: 'training graph', threads: config.threads ?? 0 });
+    const trainer = new Trainer(model, config, data, graph, session);
+    for (const c of [...graph.parameters, ...graph.state]) trainer.carried[c.input] = floatTensor(c.initial ? Float32Array.from(c.initial) : new Float32Array(elementCount(c.dims)), c.dims);
+    if (options.resumeFrom !== undefined) {
+      const checkpoint = typeof options.resumeFrom === 'string' ? loadCheckpoint(options.resumeFrom) : options.resumeFrom;
+      trainer.restore(checkpoint, typeof options.resumeFrom === 'string' ? options.resumeFrom : 'the checkpoint');
+    }
+    return trainer;
+  }
+
+  get step(): number {
+    return this.position.step;
+  }
+
+  private carriedTensors(): CarriedTensor[] {
+    return [...this.graph.parameters, ...this.graph.state];
+  }
+
+  private restore(checkpoint: Checkpoint, source: string): void {
+    if (checkpoint.configHash !== this.hash) {
+      throw new RetortError('CHECKPOINT_INVALID', `${source} was written by a run with another configuration (batch size, seed, optimizer, schedule, loss or model); it cannot resume this one`);
+    }
+    const byName = new Map(checkpoint.tensors.map((t) => [t.name, t]));
+    for (const c of this.carriedTensors()) {
+      const saved = byName.get(c.name);
+      if (!saved || saved.dims.join(',') !== c.dims.join(',')) {
+        throw new RetortError('CHECKPOINT_INVALID', `${source} lacks tensor "${c.name}" [${c.dims.join(',')}]${saved ? ` (it has [${saved.dims.join(',')}])` : ''}`);
+      }
+      this.carried[c.input] = floatTensor(saved.data, c.dims);
+    }
+    this.position = { ...checkpoint.position };
+    this.state = structuredClone(checkpoint.trainerState as TrainerState);
+  }
+
+  toCheckpoint(): Checkpoint {
+    return {
+      configHash: this.hash,
+      seed: this.config.seed,
+      position: { ...this.position },
+      tensors: this.carriedTensors().map((c) => ({ name: c.name, dims: c.dims, data: this.carried[c.input]!.data as Float32Array })),
+      trainerState: this.state,
+    };
+  }
+
+  saveCheckpoint(path: string): void {
+    saveCheckpoint(path, this.toCheckpoint());
+  }
+
+  /** Current parameters and running statistics by name (copies). */
+  currentValues(): Map<string, Float32Array> {
+    const values = new Map<string, Float32Array>();
+    for (const c of this.graph.parameters) values.set(c.name, Float32Array.from(this.carried[c.input]!.data as Float32Array));
+    for (const c of this.graph.state.filter((s) => s.input.startsWith('buffer:'))) values.set(c.name, Float32Array.from(this.carried[c.input]!.data as Float32Array));
+    return values;
+  }
+
+  exportModel(): ModelProto {
+    return exportInferenceModel(this.model, this.currentValues());
+  }
+
+  async evaluate(dataset: Dataset): Promise<Evaluation> {
+    const session = await Session.create(encodeModel(this.exportModel()), { name: 'evaluation model', threads: this.config.threads ?? 0 });
+    try {
+      return await evaluateClassifier(session, dataset, this.config.evalBatchSize ?? 1000);
+    } finally {
+      await session.dispose();
+    }
+  }
+
+  async fit(): Promise<TrainResult> {
+    const { config, graph, data } = this;
+    const { batchSize, seed } = config;
+    const schedule = makeSchedule(config.schedule);
+    const perEpoch = batchCount(data.train.length, batchSize, true);
+    const totalSteps = Math.min(config.maxSteps ?? Infinity, config.epochs * perEpoch);
+    const buffer = allocateBatch(data.train, batchSize);
+    const masks = graph.dropout.map((site) => new Float32Array(elementCount(site.dims)));
+    const correctOutput = graph.metrics.correct;
+    const fetches = [graph.lossOutput, ...(correctOutput ? [correctOutput] : []), ...this.carriedTensors().map((c) => c.output)];
+    const progress = makeProgress(config.progress ?? 'auto');
+    const [dataInput, labelInput] = [graph.batchInputs[0]!, graph.lossInputs[0]!];
+    let lastLoss = NaN;
+    let last = { time: performance.now(), step: this.position.step };
+    progress.start(totalSteps, this.position.step);
+    try {
+      while (!this.state.stopped && this.position.epoch < config.epochs && this.position.step < totalSteps) {
+        const order = epochPermutation(seed, this.position.epoch, data.train.length);
+        while (this.position.batchInEpoch < perEpoch && this.position.step < totalSteps) {
+          const k = this.position.batchInEpoch;
+          const batch = gatherBatch(data.train, order.subarray(k * batchSize, (k + 1) * batchSize), buffer);
+          const step = this.position.step;
+          const lr = schedule(step);
+          const feeds: Feeds = {
+            ...this.carried,
+            [dataInput.name]: floatTensor(batch.inputs, dataInput.dims),
+            [labelInput.name]: int64Tensor(batch.labels, labelInput.dims),
+            [LR_INPUT]: scalarFloat(lr),
+            [STEP_INPUT]: scalarFloat(step + 1),
+          };
+          graph.dropout.forEach((site, i) => {
+            fillDropoutMask(masks[i]!, site.ratio, seed, step, i);
+            feeds[site.input] = floatTensor(masks[i]!, site.dims);
+          });
+          const results = await this.session.run(feeds, fetches);
+          lastLoss = readScalar(results[graph.lossOutput]!);
+          if (!Number.isFinite(lastLoss)) {
+            throw new RetortError(
+              'NON_FINITE',
+              `Training diverged: the loss is ${lastLoss} at step ${step + 1} (epoch ${this.position.epoch + 1}, lr ${lr}); lower the learning rate or set clipGlobalNorm`,
+            );
+          }
+          for (const c of this.carriedTensors()) this.carried[c.input] = results[c.output]!;
+          const sums = this.state.epochSums;
+          sums.loss += lastLoss;
+          if (correctOutput) sums.correct += readScalar(results[correctOutput]!);
+          sums.steps += 1;
+          this.position = { ...this.position, step: step + 1, batchInEpoch: k + 1 };
+          const now = performance.now();
+          progress.step({ step: step + 1, totalSteps, epoch: this.position.epoch, loss: lastLoss, lr, samplesPerSecond: ((step + 1 - last.step) * batchSize * 1000) / Math.max(1e-9, now - last.time) });
+          if ((step + 1) % 50 === 0) last = { time: now, step: step + 1 };
+          if (config.checkpoint && this.position.step % config.checkpoint.everySteps === 0) this.saveCheckpoint(config.checkpoint.path);
+        }
+        if (this.position.batchInEpoch === perEpoch) await this.endEpoch(progress.message);
+      }
+    } finally {
+      progress.stop();
+    }
+    if (config.checkpoint) this.saveCheckpoint(config.checkpoint.path);
+    return {
+      steps: this.position.step,
+      epochsCompleted: this.state.history.length,
+      history: this.state.history,
+      stoppedEarly: this.state.stopped,
+      lastLoss,
+      model: this.exportModel(),
+    };
+  }
+
+  private async endEpoch(report: (text: string) => void): Promise<void> {
+    const { epochSums: sums, earlyStopping } = this.state;
+    const record: EpochRecord = {
+      epoch: this.position.epoch,
+      trainLoss: sums.loss / Math.max(1, sums.steps),
+      trainAccuracy: sums.correct / Math.max(1, sums.steps * this.config.batchSize),
+    };
+    if (this.data.validation) record.validation = await this.evaluate(this.data.validation);
+    this.state.history.push(record);
+    this.state.epochSums = { loss: 0, correct: 0, steps: 0 };
+    this.position = { ...this.position, epoch: this.position.epoch + 1, batchInEpoch: 0 };
+    const validation = record.validation ? ` validation loss ${record.validation.loss.toFixed(4)} accuracy ${(100 * record.validation.accuracy).toFixed(2)}%` : '';
+    report(`epoch ${record.epoch + 1}: train loss ${record.trainLoss.toFixed(4)} accuracy ${(100 * record.trainAccuracy).toFixed(2)}%${validation}`);
+    const rule = this.config.earlyStopping;
+    if (!rule || !record.validation) return;
+    const score = rule.metric === 'loss' ? -record.validation.loss : record.validation.accuracy;
+    if (earlyStopping.best === null || score > earlyStopping.best) {
+      this.state.earlyStopping = { best: score, bestEpoch: record.epoch, epochsWithoutImprovement: 0 };
+    } else if (++earlyStopping.epochsWithoutImprovement >= rule.patience) {
+      this.state.stopped = true;
+      report(`early stopping: no improvement in validation ${rule.metric} for ${rule.patience} epochs (best at epoch ${earlyStopping.bestEpoch + 1})`);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.dispose();
+  }
+}
+
+function checkConfig(config: TrainerConfig, data: TrainData): void {
+  const positive = (what: string, value: number | undefined) => {
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new RetortError('BAD_ARGUMENT', `Trainer: ${what} must be a positive integer, got ${value}`);
+  };
+  positive('batchSize', config.batchSize);
+  positive('epochs', config.epochs);
+  positive('maxSteps', config.maxSteps);
+  positive('checkpoint.everySteps', config.checkpoint?.everySteps);
+  positive('earlyStopping.patience', config.earlyStopping?.patience);
+  if (data.train.length < config.batchSize) {
+    throw new RetortError('BAD_ARGUMENT', `Trainer: dataset "${data.train.name}" has ${data.train.length} samples, fewer than one batch of ${config.batchSize}`);
+  }
+  if (config.earlyStopping && !data.validation) throw new RetortError('BAD_ARGUMENT', 'Trainer: earlyStopping needs a validation set');
+}
