@@ -13,4 +13,5 @@ export default tseslint.config(
     },
   },
   { files: ['src/runtime/**'], rules: { 'no-restricted-imports': 'off' } },
+  { files: ['scripts/**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
 );

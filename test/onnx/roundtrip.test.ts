@@ -13,7 +13,8 @@ import { floatTensor, int64Tensor } from '../../src/runtime/tensors.js';
 import { fixtureNames, loadFixture, type Fixture } from '../helpers/fixtures.js';
 
 function fixtureFeeds(fixture: Fixture): Feeds {
-  const input = fixture.input instanceof BigInt64Array ? int64Tensor(fixture.input, fixture.inputDims) : floatTensor(fixture.input, fixture.inputDims);
+  const { data, dims } = fixture.input;
+  const input = data instanceof BigInt64Array ? int64Tensor(data, dims) : floatTensor(data, dims);
   return { input };
 }
 
@@ -62,7 +63,7 @@ describe('fixture round trip', () => {
         assertSameOutputs(after, before, name);
         // Sanity: the file is the model the manifest describes (PyTorch vs ORT, float32 noise only).
         const logits = new Float32Array(before.get('logits')!.buffer.slice(0));
-        const worst = logits.reduce((m, v, i) => Math.max(m, Math.abs(v - fixture.logits[i]!)), 0);
+        const worst = logits.reduce((m, v, i) => Math.max(m, Math.abs(v - fixture.logits!.data[i]!)), 0);
         assert.ok(worst < 1e-4, `${name}: ORT logits differ from PyTorch's by ${worst}`);
       });
 

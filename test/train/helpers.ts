@@ -21,10 +21,17 @@ function floatInfo(name: string, dims: readonly (number | string)[]) {
  * y = Gemm(Gemm(x, W1^T) + b1, W2^T) + b2 with weights [out, in] as PyTorch stores them; no
  * activation, so its gradient is easy to write by hand.
  */
-export function linearModel(sizes: readonly [number, number, number], seed: number): { model: ModelProto; weights: Record<string, Float32Array> } {
+export interface LinearWeights {
+  'l1.weight': Float32Array;
+  'l1.bias': Float32Array;
+  'l2.weight': Float32Array;
+  'l2.bias': Float32Array;
+}
+
+export function linearModel(sizes: readonly [number, number, number], seed: number): { model: ModelProto; weights: LinearWeights } {
   const rng = new Rng(seed);
   const [inputs, hidden, outputs] = sizes;
-  const weights = {
+  const weights: LinearWeights = {
     'l1.weight': randomArray(rng, hidden * inputs, 0.5),
     'l1.bias': randomArray(rng, hidden, 0.5),
     'l2.weight': randomArray(rng, outputs * hidden, 0.5),
