@@ -1,4 +1,3 @@
-/* global process, console */
 // Writes docs/gradients.md, the coverage table of gradient rules, from the registry itself:
 // the op list and declared inputs come from dist/src/autodiff/registerAll.js (run `npx tsc -p .`
 // first), the rule file from its import lines, notes from the rule file's header comment unless
