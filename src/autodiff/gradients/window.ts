@@ -36,14 +36,25 @@ export function forwardWindow(node: NodeProto, kernel: number[], inSpatial: numb
   const w: SlidingWindow = { kernel, ...stridesAndDilations(node, rank), padsBegin: [], padsEnd: [] };
   const autoPad = attrString(node, 'auto_pad', 'NOTSET');
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    for (let i = 0; i < rank; i++) {
-      const total = Math.max(0, (outSpatial[i]! - 1) * w.strides[i]! + effectiveKernel(w, i) - inSpatial[i]!);
-      const small = Math.floor(total / 2);
-      w.padsBegin.push(autoPad === 'SAME_UPPER' ? small : total - small);
-      w.padsEnd.push(autoPad === 'SAME_UPPER' ? total - small : small);
-    }
-    return w;
+    const totals = kernel.map((_, i) => Math.max(0, (outSpatial[i]! - 1) * w.strides[i]! + effectiveKernel(w, i) - inSpatial[i]!));
+    return splitPadding(w, totals, autoPad);
   }
+  return explicitPads(node, w, autoPad);
+}
+
+/** Total padding per axis split in two, the odd one at the end for SAME_UPPER, else the beginning. */
+function splitPadding(w: SlidingWindow, totals: readonly number[], autoPad: string): SlidingWindow {
+  for (const total of totals) {
+    const small = Math.floor(total / 2);
+    w.padsBegin.push(autoPad === 'SAME_UPPER' ? small : total - small);
+    w.padsEnd.push(autoPad === 'SAME_UPPER' ? total - small : small);
+  }
+  return w;
+}
+
+/** The `pads` attribute (none for VALID or when absent). */
+function explicitPads(node: NodeProto, w: SlidingWindow, autoPad: string): SlidingWindow {
+  const rank = w.kernel.length;
   const pads = autoPad === 'VALID' ? undefined : attrInts(node, 'pads');
   w.padsBegin = pads ? pads.slice(0, rank) : Array<number>(rank).fill(0);
   w.padsEnd = pads ? pads.slice(rank) : Array<number>(rank).fill(0);
@@ -61,18 +72,10 @@ export function transposedWindow(node: NodeProto, kernel: number[], inSpatial: n
   const autoPad = attrString(node, 'auto_pad', 'NOTSET');
   const outputPadding = attrInts(node, 'output_padding') ?? Array<number>(rank).fill(0);
   if (attrInts(node, 'output_shape') !== undefined || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    for (let i = 0; i < rank; i++) {
-      const total = w.strides[i]! * (inSpatial[i]! - 1) + outputPadding[i]! + effectiveKernel(w, i) - outSpatial[i]!;
-      const small = Math.floor(total / 2);
-      w.padsBegin.push(autoPad === 'SAME_UPPER' ? small : total - small);
-      w.padsEnd.push(autoPad === 'SAME_UPPER' ? total - small : small);
-    }
-    return w;
+    const totals = kernel.map((_, i) => w.strides[i]! * (inSpatial[i]! - 1) + outputPadding[i]! + effectiveKernel(w, i) - outSpatial[i]!);
+    return splitPadding(w, totals, autoPad);
   }
-  const pads = autoPad === 'VALID' ? undefined : attrInts(node, 'pads');
-  w.padsBegin = pads ? pads.slice(0, rank) : Array<number>(rank).fill(0);
-  w.padsEnd = pads ? pads.slice(rank) : Array<number>(rank).fill(0);
-  return w;
+  return explicitPads(node, w, autoPad);
 }
 
 /** Explicit-pad attributes for an emitted Conv / ConvTranspose / pool node. */
