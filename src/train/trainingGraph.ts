@@ -118,12 +118,16 @@ export async function buildTrainingGraph(inference: ModelProto, options: Trainin
 
   // 1. Fix the batch size on every data input and learn the forward shapes at it.
   const inputDims = resolveInputShapes(model, {}, batchSize);
-  for (const input of graph.dataInputs) {
+  const dataInputNames = new Set(graph.dataInputs.map((i) => i.name));
+  // New value infos: the clone shares them with the caller's model, which must keep its symbolic batch.
+  graph.proto.input = graph.proto.input.map((input) => {
+    if (!dataInputNames.has(input.name)) return input;
     const dims = options.inputShapes?.[input.name] ? [...options.inputShapes[input.name]!] : inputDims[input.name]!;
     if (!options.inputShapes?.[input.name] && dims.length > 0) dims[0] = batchSize;
     inputDims[input.name] = dims;
-    input.type = fixedInfo(input.name, dims, input.type?.tensorType?.elemType ?? DataType.FLOAT).type;
-  }
+    return fixedInfo(input.name, dims, input.type?.tensorType?.elemType ?? DataType.FLOAT);
+  });
+  graph.touch();
   const forwardShapes = await inferShapes(model, sampleFeeds(model, inputDims));
   const shapeOf = (value: string): readonly number[] => {
     const shape = forwardShapes.get(value);

@@ -1,0 +1,11 @@
+export * from './losses.js';
+export * from './optimizers/index.js';
+export * from './schedules.js';
+export * from './trainingGraph.js';
+export * from './trainer.js';
+export * from './checkpoint.js';
+export * from './export.js';
+export * from './evaluate.js';
+export * from './seeds.js';
+export type { DropoutSite } from './dropout.js';
+export type { ProgressMode } from './progress.js';
