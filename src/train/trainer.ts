@@ -20,7 +20,9 @@ import type { LossSpec } from './losses.js';
 import type { MaxNormConstraint, OptimizerSpec } from './optimizers/index.js';
 import { makeProgress, type ProgressMode } from './progress.js';
 import { makeSchedule, type ScheduleSpec } from './schedules.js';
-import { epochPermutation, fillDropoutMask } from './seeds.js';
+import { deriveSeed, epochPermutation, fillDropoutMask } from './seeds.js';
+import { jitterImages } from '../data/augment.js';
+import { Rng } from '../util/random.js';
 import { buildTrainingGraph, LR_INPUT, STEP_INPUT, type CarriedTensor, type TrainingGraph } from './trainingGraph.js';
 
 export interface TrainerConfig {
@@ -45,7 +47,26 @@ export interface TrainerConfig {
   evalBatchSize?: number;
   /** ORT intra-op threads; 0 lets ORT choose. */
   threads?: number;
+  /** Training-input augmentation, seeded from (seed, step) so a resumed run sees the same batches. */
+  augmentation?: Augmentation;
 }
+
+/** Hinton et al. 2015: each training image shifted by up to `maxShift` pixels, zero filled. */
+export type Augmentation = { kind: 'jitter'; maxShift: number; height: number; width: number; channels?: number };
+
+/** One training batch as the loss sees it (after augmentation). */
+export interface BatchView {
+  /** Dataset indices of the batch's samples. */
+  indices: Uint32Array;
+  inputs: Float32Array;
+  step: number;
+}
+
+/**
+ * Extra per-batch inputs of the loss beyond the class labels: teacher logits for distillation,
+ * cached or computed on the (augmented) batch.
+ */
+export type ExtraFeeds = (batch: BatchView) => Promise<Feeds>;
 
 export interface TrainData {
   train: Dataset;
@@ -93,6 +114,10 @@ export interface TrainResult {
 export interface TrainerOptions {
   /** Continue from this checkpoint (a path or a loaded one). */
   resumeFrom?: string | Checkpoint;
+  /** Supplies the loss inputs named in `extraInputs` for each batch. */
+  extraFeeds?: ExtraFeeds;
+  /** Loss inputs that `extraFeeds` provides (all loss inputs but the int64 labels). */
+  extraInputs?: readonly string[];
 }
 
 /** Hash of what decides the trajectory; a checkpoint only resumes a run with the same one. */
@@ -108,6 +133,7 @@ function configHash(config: TrainerConfig, graph: TrainingGraph): string {
     maxNorm: config.maxNorm ?? [],
     frozen: config.frozen ?? [],
     batchNorm: config.batchNorm ?? 'train',
+    augmentation: config.augmentation ?? null,
     carried: [...graph.parameters, ...graph.state].map((c) => [c.name, c.dims]),
   };
   return createHash('sha256').update(JSON.stringify(decisive)).digest('hex');
@@ -132,6 +158,7 @@ export class Trainer {
     readonly data: TrainData,
     readonly graph: TrainingGraph,
     private readonly session: Session,
+    private readonly extraFeeds?: ExtraFeeds,
   ) {
     this.hash = configHash(config, graph);
   }
@@ -147,12 +174,17 @@ export class Trainer {
       frozen: config.frozen,
       batchNorm: config.batchNorm,
     });
-    const label = graph.lossInputs[0];
-    if (graph.lossInputs.length !== 1 || label?.type !== 'int64' || graph.batchInputs.length !== 1) {
-      throw new RetortError('BAD_ARGUMENT', 'The Trainer feeds one data input and int64 class labels; this loss needs other inputs');
+    const extra = new Set(options.extraInputs ?? []);
+    const labels = graph.lossInputs.filter((i) => !extra.has(i.name));
+    const unfed = [...extra].filter((name) => !graph.lossInputs.some((i) => i.name === name));
+    if (labels.length !== 1 || labels[0]!.type !== 'int64' || graph.batchInputs.length !== 1 || unfed.length > 0 || (extra.size > 0 && !options.extraFeeds)) {
+      throw new RetortError(
+        'BAD_ARGUMENT',
+        `The Trainer feeds one data input, int64 class labels and the loss inputs its extraFeeds provide; this loss reads ${graph.lossInputs.map((i) => i.name).join(', ')}`,
+      );
     }
     const session = await Session.create(encodeModel(graph.model), { name: 'training graph', threads: config.threads ?? 0 });
-    const trainer = new Trainer(model, config, data, graph, session);
+    const trainer = new Trainer(model, config, data, graph, session, options.extraFeeds);
     for (const c of [...graph.parameters, ...graph.state]) trainer.carried[c.input] = floatTensor(c.initial ? Float32Array.from(c.initial) : new Float32Array(elementCount(c.dims)), c.dims);
     if (options.resumeFrom !== undefined) {
       const checkpoint = typeof options.resumeFrom === 'string' ? loadCheckpoint(options.resumeFrom) : options.resumeFrom;
@@ -231,7 +263,8 @@ export class Trainer {
     const correctOutput = graph.metrics.correct;
     const fetches = [graph.lossOutput, ...(correctOutput ? [correctOutput] : []), ...this.carriedTensors().map((c) => c.output)];
     const progress = makeProgress(config.progress ?? 'auto');
-    const [dataInput, labelInput] = [graph.batchInputs[0]!, graph.lossInputs[0]!];
+    const dataInput = graph.batchInputs[0]!;
+    const labelInput = graph.lossInputs.find((i) => i.type === 'int64')!;
     let lastLoss = NaN;
     let last = { time: performance.now(), step: this.position.step };
     progress.start(totalSteps, this.position.step);
@@ -240,8 +273,10 @@ export class Trainer {
         const order = epochPermutation(seed, this.position.epoch, data.train.length);
         while (this.position.batchInEpoch < perEpoch && this.position.step < totalSteps) {
           const k = this.position.batchInEpoch;
-          const batch = gatherBatch(data.train, order.subarray(k * batchSize, (k + 1) * batchSize), buffer);
+          const indices = order.subarray(k * batchSize, (k + 1) * batchSize);
+          const batch = gatherBatch(data.train, indices, buffer);
           const step = this.position.step;
+          if (config.augmentation) augment(config.augmentation, batch.inputs, seed, step);
           const lr = schedule(step);
           const feeds: Feeds = {
             ...this.carried,
@@ -250,6 +285,7 @@ export class Trainer {
             [LR_INPUT]: scalarFloat(lr),
             [STEP_INPUT]: scalarFloat(step + 1),
           };
+          if (this.extraFeeds) Object.assign(feeds, await this.extraFeeds({ indices, inputs: batch.inputs, step }));
           graph.dropout.forEach((site, i) => {
             fillDropoutMask(masks[i]!, site.ratio, seed, step, i);
             feeds[site.input] = floatTensor(masks[i]!, site.dims);
@@ -316,6 +352,12 @@ export class Trainer {
   async dispose(): Promise<void> {
     await this.session.dispose();
   }
+}
+
+function augment(augmentation: Augmentation, inputs: Float32Array, seed: number, step: number): void {
+  // A seed stream of its own, apart from shuffling and dropout.
+  const rng = new Rng(deriveSeed(seed, step, 0x6a177e5));
+  jitterImages(inputs, { ...augmentation, rng });
 }
 
 function checkConfig(config: TrainerConfig, data: TrainData): void {

@@ -1,0 +1,3 @@
+export * from './hintonLoss.js';
+export * from './teacherSignals.js';
+export * from './distill.js';
