@@ -7,13 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isRetortError, type RetortErrorCode } from '../util/errors.js';
-import { registerDemo } from './commands/demo.js';
 import { registerGradcheck } from './commands/gradcheck.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerTrain } from './commands/train.js';
-import { registerDistill } from './commands/distill.js';
 
-const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDemo, registerDistill];
+const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain];
 
 /** RetortError codes that mean "the arguments are wrong", not "the work failed". */
 const usageErrorCodes: ReadonlySet<RetortErrorCode> = new Set(['BAD_ARGUMENT', 'UNKNOWN_INPUT']);

@@ -1,0 +1,93 @@
+/**
+ * Command-line parsing shared by the commands that train (`retort train`, `retort distill`): number
+ * and choice checks that name the flag, and the optimizer and learning-rate schedule options, so
+ * `--optimizer sgd --momentum 0.9 --schedule cosine` means the same thing in every command.
+ */
+import { Option } from 'commander';
+import { OPTIMIZER_KINDS, type OptimizerSpec } from '../train/optimizers/index.js';
+import type { ScheduleSpec } from '../train/schedules.js';
+import { RetortError } from '../util/errors.js';
+
+export const SCHEDULES = ['cosine', 'step', 'constant'] as const;
+export type ScheduleName = (typeof SCHEDULES)[number];
+export type OptimizerName = (typeof OPTIMIZER_KINDS)[number];
+
+/** The optimizer flags as commander hands them over. */
+export interface OptimizerFlags {
+  momentum?: string;
+  nesterov?: boolean;
+  weightDecay?: string;
+}
+
+/** The schedule flags as commander hands them over (defaults applied). */
+export interface ScheduleFlags {
+  warmupSteps: string;
+  stepSize?: string;
+  gamma: string;
+}
+
+export function bad(message: string): RetortError {
+  return new RetortError('BAD_ARGUMENT', message);
+}
+
+export function parseNumber(flag: string, value: string, rule: 'positive' | 'nonnegative' | 'positive-int' | 'nonnegative-int'): number {
+  const n = value.trim() === '' ? NaN : Number(value);
+  const integer = rule.endsWith('-int');
+  const ok = Number.isFinite(n) && (rule.startsWith('positive') ? n > 0 : n >= 0) && (!integer || Number.isInteger(n));
+  if (!ok) {
+    const what = `${rule.startsWith('positive') ? 'a positive' : 'a non-negative'} ${integer ? 'whole number' : 'number'}`;
+    throw bad(`${flag} "${value}": expected ${what}`);
+  }
+  return n;
+}
+
+export function choice<T extends string>(flag: string, value: string, valid: readonly T[]): T {
+  if ((valid as readonly string[]).includes(value)) return value as T;
+  throw bad(`${flag} "${value}": should be one of: ${valid.join(', ')}`);
+}
+
+export function optimizerSpec(flags: OptimizerFlags, kind: OptimizerName): OptimizerSpec {
+  const weightDecay = flags.weightDecay === undefined ? undefined : parseNumber('--weight-decay', flags.weightDecay, 'nonnegative');
+  if (kind === 'sgd') {
+    const momentum = parseNumber('--momentum', flags.momentum ?? '0.9', 'nonnegative');
+    if (momentum >= 1) throw bad(`--momentum "${flags.momentum}": expected a number in [0, 1)`);
+    if (flags.nesterov && momentum === 0) throw bad('--nesterov needs --momentum > 0');
+    return { kind, momentum, nesterov: Boolean(flags.nesterov), weightDecay: weightDecay ?? 0 };
+  }
+  if (flags.momentum !== undefined || flags.nesterov) throw bad(`--momentum and --nesterov apply to --optimizer sgd, not ${kind}`);
+  return weightDecay === undefined ? { kind } : { kind, weightDecay };
+}
+
+export function scheduleSpec(flags: ScheduleFlags, kind: ScheduleName, lr: number, totalSteps: number, stepsPerEpoch: number): ScheduleSpec {
+  const warmupSteps = parseNumber('--warmup-steps', flags.warmupSteps, 'nonnegative-int');
+  if (kind === 'cosine') {
+    if (warmupSteps >= totalSteps) throw bad(`--warmup-steps ${warmupSteps}: must be fewer than the run's ${totalSteps} steps`);
+    return { kind, lr, totalSteps, warmupSteps };
+  }
+  if (kind === 'step') {
+    if (warmupSteps > 0) throw bad('--warmup-steps applies to --schedule cosine or constant');
+    const stepSize = flags.stepSize === undefined ? stepsPerEpoch * Math.max(1, Math.ceil(totalSteps / stepsPerEpoch / 3)) : parseNumber('--step-size', flags.stepSize, 'positive-int');
+    return { kind, lr, stepSize, gamma: parseNumber('--gamma', flags.gamma, 'positive') };
+  }
+  return warmupSteps > 0 ? { kind: 'linearWarmup', lr, warmupSteps } : { kind: 'constant', lr };
+}
+
+/** The optimizer and schedule options with their help, for a command to add (`addOption`). */
+export function optimizationOptions(): Option[] {
+  return [
+    new Option('--optimizer <name>', `update rule: ${OPTIMIZER_KINDS.join(', ')}`).default('sgd'),
+    new Option('--lr <x>', 'peak learning rate (default 0.1 for sgd, 0.001 for adam and adamw)'),
+    new Option('--momentum <x>', 'SGD momentum in [0, 1) (default 0.9; sgd only)'),
+    new Option('--nesterov', 'Nesterov momentum (sgd only)'),
+    new Option('--weight-decay <x>', 'L2 penalty for sgd and adam; decoupled decay for adamw (default 0, adamw 0.01)'),
+    new Option('--schedule <name>', `learning-rate schedule over the whole run: ${SCHEDULES.join(', ')}`).default('cosine'),
+    new Option('--warmup-steps <n>', 'linear warmup steps before the schedule (cosine, constant)').default('0'),
+    new Option('--step-size <n>', 'step schedule: steps between decays (default a third of the run, rounded up to whole epochs)'),
+    new Option('--gamma <x>', 'step schedule: factor applied at each decay').default('0.1'),
+  ];
+}
+
+/** Default learning rate of an optimizer when --lr is not given. */
+export function defaultLr(kind: OptimizerName): string {
+  return kind === 'sgd' ? '0.1' : '0.001';
+}
