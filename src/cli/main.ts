@@ -10,8 +10,10 @@ import { isRetortError, type RetortErrorCode } from '../util/errors.js';
 import { registerGradcheck } from './commands/gradcheck.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerTrain } from './commands/train.js';
+import { registerDistill } from './commands/distill.js';
+import { registerPrune } from './commands/prune.js';
 
-const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain];
+const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDistill, registerPrune];
 
 /** RetortError codes that mean "the arguments are wrong", not "the work failed". */
 const usageErrorCodes: ReadonlySet<RetortErrorCode> = new Set(['BAD_ARGUMENT', 'UNKNOWN_INPUT']);

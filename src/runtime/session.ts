@@ -93,3 +93,8 @@ export class Session {
 export function availableBackends(): string[] {
   return ort.listSupportedBackends().map((b) => b.name);
 }
+
+/** The onnxruntime-node version in use (recorded with timings). */
+export function runtimeVersion(): string {
+  return ort.env.versions.node ?? ort.env.versions.common;
+}

@@ -23,7 +23,7 @@ import { makeSchedule, type ScheduleSpec } from './schedules.js';
 import { deriveSeed, epochPermutation, fillDropoutMask } from './seeds.js';
 import { jitterImages } from '../data/augment.js';
 import { Rng } from '../util/random.js';
-import { buildTrainingGraph, LR_INPUT, STEP_INPUT, type CarriedTensor, type TrainingGraph } from './trainingGraph.js';
+import { buildTrainingGraph, LR_INPUT, STEP_INPUT, type CarriedTensor, type ParameterStatistic, type TrainingGraph } from './trainingGraph.js';
 
 export interface TrainerConfig {
   batchSize: number;
@@ -49,6 +49,13 @@ export interface TrainerConfig {
   threads?: number;
   /** Training-input augmentation, seeded from (seed, step) so a resumed run sees the same batches. */
   augmentation?: Augmentation;
+  /**
+   * Pruning masks by parameter name (1 keeps, 0 prunes), fed to the training graph as inputs: pruned
+   * weights stay zero through training, and exported weights are W ⊙ M. `setMasks` changes them between steps.
+   */
+  masks?: ReadonlyMap<string, Float32Array>;
+  /** Statistics accumulated in the graph per parameter (e.g. movement importance); read with `parameterStatistic`. */
+  parameterStatistics?: readonly ParameterStatistic[];
 }
 
 /** Hinton et al. 2015: each training image shifted by up to `maxShift` pixels, zero filled. */
@@ -135,14 +142,23 @@ function configHash(config: TrainerConfig, graph: TrainingGraph): string {
     batchNorm: config.batchNorm ?? 'train',
     augmentation: config.augmentation ?? null,
     carried: [...graph.parameters, ...graph.state].map((c) => [c.name, c.dims]),
+    // Keys present only when used, so the hashes of runs without masks stay as they were.
+    ...(config.masks ? { masks: maskDigest(config.masks) } : {}),
   };
   return createHash('sha256').update(JSON.stringify(decisive)).digest('hex');
 }
 
 const elementCount = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
+function maskDigest(masks: ReadonlyMap<string, Float32Array>): string {
+  const hash = createHash('sha256');
+  for (const [name, mask] of [...masks].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(name).update(new Uint8Array(mask.buffer, mask.byteOffset, mask.byteLength));
+  return hash.digest('hex');
+}
+
 export class Trainer {
   private carried: Record<string, OrtTensor> = {};
+  private maskFeeds: Record<string, OrtTensor> = {};
   private position: TrainingPosition = { step: 0, epoch: 0, batchInEpoch: 0 };
   private state: TrainerState = {
     history: [],
@@ -173,6 +189,8 @@ export class Trainer {
       maxNorm: config.maxNorm,
       frozen: config.frozen,
       batchNorm: config.batchNorm,
+      maskedParameters: config.masks ? [...config.masks.keys()] : undefined,
+      parameterStatistics: config.parameterStatistics,
     });
     const extra = new Set(options.extraInputs ?? []);
     const labels = graph.lossInputs.filter((i) => !extra.has(i.name));
@@ -186,6 +204,7 @@ export class Trainer {
     const session = await Session.create(encodeModel(graph.model), { name: 'training graph', threads: config.threads ?? 0 });
     const trainer = new Trainer(model, config, data, graph, session, options.extraFeeds);
     for (const c of [...graph.parameters, ...graph.state]) trainer.carried[c.input] = floatTensor(c.initial ? Float32Array.from(c.initial) : new Float32Array(elementCount(c.dims)), c.dims);
+    if (config.masks) trainer.setMasks(config.masks);
     if (options.resumeFrom !== undefined) {
       const checkpoint = typeof options.resumeFrom === 'string' ? loadCheckpoint(options.resumeFrom) : options.resumeFrom;
       trainer.restore(checkpoint, typeof options.resumeFrom === 'string' ? options.resumeFrom : 'the checkpoint');
@@ -231,10 +250,51 @@ export class Trainer {
     saveCheckpoint(path, this.toCheckpoint());
   }
 
-  /** Current parameters and running statistics by name (copies). */
+  /**
+   * Replace the pruning masks (same parameters as at creation): the carried weights are multiplied by
+   * the new masks at once, so pruned weights are zero from the next step on (gradual pruning recomputes
+   * masks between steps). Off the hot path: called when masks change, not per step.
+   */
+  setMasks(masks: ReadonlyMap<string, Float32Array>): void {
+    const slots = this.graph.masks;
+    const unknown = [...masks.keys()].filter((name) => !slots.some((m) => m.parameter === name));
+    if (unknown.length > 0 || masks.size !== slots.length) {
+      throw new RetortError('BAD_ARGUMENT', `setMasks: the training graph masks ${slots.map((m) => m.parameter).join(', ') || 'no parameters'}; got masks for ${[...masks.keys()].join(', ')}`);
+    }
+    for (const slot of slots) {
+      const mask = masks.get(slot.parameter)!;
+      if (mask.length !== elementCount(slot.dims)) throw new RetortError('BAD_ARGUMENT', `setMasks: mask "${slot.parameter}" has ${mask.length} values, the parameter [${slot.dims.join(',')}] has ${elementCount(slot.dims)}`);
+      this.maskFeeds[slot.input] = floatTensor(Float32Array.from(mask), slot.dims);
+      const parameter = this.graph.parameters.find((p) => p.name === slot.parameter);
+      if (!parameter) continue; // frozen: the mask acts in the forward pass only
+      const values = Float32Array.from(this.carried[parameter.input]!.data as Float32Array);
+      for (let i = 0; i < values.length; i++) if (mask[i] === 0) values[i] = 0;
+      this.carried[parameter.input] = floatTensor(values, parameter.dims);
+    }
+  }
+
+  /** A parameter statistic's current values by parameter name (copies). */
+  parameterStatistic(name: string): Map<string, Float32Array> {
+    const suffix = `:${name}`;
+    const found = (this.config.parameterStatistics ?? []).find((s) => s.name === name);
+    if (!found) throw new RetortError('UNKNOWN_KEY', `No parameter statistic "${name}". Should be one of: ${(this.config.parameterStatistics ?? []).map((s) => s.name).join(', ')}`);
+    return new Map(found.parameters.map((p) => {
+      const slot = this.graph.state.find((s) => s.name === `${p}${suffix}`)!;
+      return [p, Float32Array.from(this.carried[slot.input]!.data as Float32Array)];
+    }));
+  }
+
+  /** Current parameters (masks folded in: W ⊙ M) and running statistics by name (copies). */
   currentValues(): Map<string, Float32Array> {
     const values = new Map<string, Float32Array>();
-    for (const c of this.graph.parameters) values.set(c.name, Float32Array.from(this.carried[c.input]!.data as Float32Array));
+    for (const c of this.graph.parameters) {
+      const value = Float32Array.from(this.carried[c.input]!.data as Float32Array);
+      const slot = this.graph.masks.find((m) => m.parameter === c.name);
+      const mask = slot ? (this.maskFeeds[slot.input]!.data as Float32Array) : undefined;
+      // +0, not the -0 that w * 0 gives for negative w: zeros compress and encode alike.
+      if (mask) for (let i = 0; i < value.length; i++) if (mask[i] === 0) value[i] = 0;
+      values.set(c.name, value);
+    }
     for (const c of this.graph.state.filter((s) => s.input.startsWith('buffer:'))) values.set(c.name, Float32Array.from(this.carried[c.input]!.data as Float32Array));
     return values;
   }
@@ -280,6 +340,7 @@ export class Trainer {
           const lr = schedule(step);
           const feeds: Feeds = {
             ...this.carried,
+            ...this.maskFeeds,
             [dataInput.name]: floatTensor(batch.inputs, dataInput.dims),
             [labelInput.name]: int64Tensor(batch.labels, labelInput.dims),
             [LR_INPUT]: scalarFloat(lr),

@@ -39,6 +39,34 @@ export interface TrainingGraphOptions {
   batchNorm?: 'train' | 'frozen';
   /** Forward values (e.g. 'logits') also exposed as outputs, by their ONNX value names. */
   extraOutputs?: readonly string[];
+  /**
+   * Parameters read through a pruning mask (DESIGN.md: a mask is a `Mul` by a mask input): the forward
+   * pass reads W ⊙ M and the update writes W' ⊙ M, so pruned weights stay exactly zero whatever the
+   * optimizer (momentum, weight decay). Each mask is the graph input `mask:NAME`, dims of the parameter.
+   */
+  maskedParameters?: readonly string[];
+  /** Per-parameter statistics accumulated in the graph from the parameter and its gradient. */
+  parameterStatistics?: readonly ParameterStatistic[];
+}
+
+/**
+ * A running statistic of a parameter kept as carried state `state:PARAM:NAME` (zeros at the start),
+ * updated each step from the parameter before the update and its gradient: e.g. movement pruning's
+ * importance S ← S - W ⊙ dL/dW (Sanh et al. 2020).
+ */
+export interface ParameterStatistic {
+  name: string;
+  /** The parameters it is kept for (trainable ones). */
+  parameters: readonly string[];
+  /** The next value as ONNX nodes, from the value names of the previous value, the parameter and its gradient. */
+  update(b: GraphBuilder, previous: string, parameter: string, gradient: string): string;
+}
+
+/** A pruning-mask input of the training graph. */
+export interface MaskSlot {
+  parameter: string;
+  input: string;
+  dims: number[];
 }
 
 export interface TensorSlot {
@@ -74,6 +102,7 @@ export interface TrainingGraph {
   /** Metric name to output name, e.g. correct -> 'metric:correct'. */
   metrics: Record<string, string>;
   extraOutputs: string[];
+  masks: MaskSlot[];
 }
 
 function fixedInfo(name: string, dims: readonly number[], elemType: number): ValueInfoProto {
@@ -143,6 +172,7 @@ export async function buildTrainingGraph(inference: ModelProto, options: Trainin
   const loss = appendLoss({ b, shape: shapeOf, modelOutput }, options.loss);
   const batchInputInfos = [...graph.dataInputs];
   graph.proto.input.push(...loss.inputs, ...dropout.inputs);
+  const masks = attachMasks(graph, modelParameters, options.maskedParameters ?? []);
   graph.touch();
   const shapes = await inferShapes(model, sampleFeeds(model, Object.fromEntries(graph.dataInputs.map((i) => [i.name, i.type!.tensorType!.shape!.dim.map((d) => Number(d.dimValue))]))));
 
@@ -163,6 +193,7 @@ export async function buildTrainingGraph(inference: ModelProto, options: Trainin
   const lr = LR_INPUT;
   const step = STEP_INPUT;
   const stateInput = (parameter: string, state: string) => `state:${parameter}:${state}`;
+  const maskOf = new Map(masks.map((m) => [m.parameter, m.input]));
   const updates = appendUpdates(
     b,
     parameters.map((p) => ({ name: p.name, value: p.name, gradient: gradients.get(p.name)!, dims: p.dims })),
@@ -191,7 +222,8 @@ export async function buildTrainingGraph(inference: ModelProto, options: Trainin
   const newInputs: ValueInfoProto[] = [fixedInfo(lr, [], DataType.FLOAT), fixedInfo(step, [], DataType.FLOAT)];
   for (const p of parameters) {
     const initial = readFloat32(p.tensor);
-    const next = output(`next:${p.name}`, updates.parameters.get(p.name)!);
+    const updated = updates.parameters.get(p.name)!;
+    const next = output(`next:${p.name}`, maskOf.has(p.name) ? b.mul(updated, maskOf.get(p.name)!) : updated);
     const input = `param:${p.name}`;
     newInputs.push(parameterToInput(graph, p, input));
     carriedParameters.push({ name: p.name, input, output: next, dims: p.dims, initial });
@@ -200,6 +232,17 @@ export async function buildTrainingGraph(inference: ModelProto, options: Trainin
       newInputs.push(fixedInfo(stateInput(p.name, s), p.dims, DataType.FLOAT));
       state.push({ name, input: stateInput(p.name, s), output: output(`next:${name}`, updates.state.get(p.name)![i]!), dims: p.dims });
     });
+  }
+  for (const statistic of options.parameterStatistics ?? []) {
+    for (const name of statistic.parameters) {
+      const p = parameters.find((q) => q.name === name);
+      if (!p) throw new RetortError('UNKNOWN_KEY', `Parameter statistic "${statistic.name}": no trainable parameter "${name}". Trainable: ${parameters.map((q) => q.name).join(', ')}`);
+      const input = stateInput(name, statistic.name);
+      // The parameter is the carried input by now (parameterToInput renamed its uses).
+      const updated = statistic.update(b, input, `param:${name}`, gradients.get(name)!);
+      newInputs.push(fixedInfo(input, p.dims, DataType.FLOAT));
+      state.push({ name: `${name}:${statistic.name}`, input, output: output(`next:${name}:${statistic.name}`, updated), dims: p.dims });
+    }
   }
   for (const s of runningStatistics) {
     const tensor = graph.initializer(s.name)!;
@@ -224,5 +267,20 @@ export async function buildTrainingGraph(inference: ModelProto, options: Trainin
     lossOutput,
     metrics,
     extraOutputs,
+    masks,
   };
+}
+
+/** Every use of each masked parameter W now reads Mul(W, mask:W); the mask inputs are added to the graph. */
+function attachMasks(graph: Graph, modelParameters: readonly Parameter[], names: readonly string[]): MaskSlot[] {
+  return names.map((name) => {
+    const parameter = modelParameters.find((p) => p.name === name);
+    if (!parameter) throw new RetortError('UNKNOWN_KEY', `Cannot mask "${name}": the model has no such parameter. Parameters: ${modelParameters.map((p) => p.name).join(', ')}`);
+    const input = `mask:${name}`;
+    const masked = graph.uniqueName(`${name}/masked`);
+    graph.renameValueUses(name, masked);
+    graph.addNode({ opType: 'Mul', inputs: [name, input], outputs: [masked], name: graph.uniqueName(`${name}/mask`) });
+    graph.proto.input.push(fixedInfo(input, parameter.dims, DataType.FLOAT));
+    return { parameter: name, input, dims: [...parameter.dims] };
+  });
 }

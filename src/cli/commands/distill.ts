@@ -1,0 +1,385 @@
+/**
+ * `retort distill --teacher T.onnx (--student S.onnx | --student-arch SPEC) --data mnist --out DIR`:
+ * train a student on the teacher's softened outputs (Hinton, Vinyals & Dean 2015) and write
+ * DIR/student.onnx, DIR/metrics.json and DIR/checkpoint.ckpt (which `--resume` continues from).
+ *
+ * `--omit-class K` is the paper's §3 experiment: the transfer set holds no K at all, and afterwards
+ * the student's output bias for K is raised by the offset that is best on a held-out validation
+ * split of the training set (which has Ks); the test set only measures.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { batchCount } from '../../data/batches.js';
+import { reshapeInputs, sampleSize, splitValidation, subset, type Dataset } from '../../data/dataset.js';
+import { modelInputDims } from '../../data/forModel.js';
+import { MNIST_IMAGE_DIMS } from '../../data/mnist.js';
+import { DATA_SOURCES, loadDataSource } from '../../data/sources.js';
+import { chooseBiasOffset, countErrors, findOutputBias, offsetGrid, withClassBias, type ClassErrors } from '../../distill/biasCorrection.js';
+import { createDistillationTrainer } from '../../distill/distill.js';
+import { omitClass } from '../../distill/omitClass.js';
+import { teacherAgreement } from '../../eval/fidelity.js';
+import { datasetLogits, type DatasetLogits } from '../../eval/logits.js';
+import { predictionsOf } from '../../eval/metrics/predictions.js';
+import { buildArchitecture, formatArchitecture, parseArchitecture } from '../../models/spec.js';
+import { Graph } from '../../onnx/graph.js';
+import { encodeModel, loadModel, saveModel } from '../../onnx/model.js';
+import { parameterCount } from '../../onnx/parameters.js';
+import type { ModelProto } from '../../onnx/proto.js';
+import { Session } from '../../runtime/session.js';
+import type { Augmentation, TrainerConfig } from '../../train/trainer.js';
+import { OPTIMIZER_KINDS } from '../../train/optimizers/index.js';
+import { writeFileAtomic } from '../../util/atomicWrite.js';
+import { RetortError } from '../../util/errors.js';
+import { pct, printSummary, type ClassSummary, type DistillConfig, type DistillEpoch, type DistillMetrics, type ModelSource, type TestErrors } from '../distillReport.js';
+import { bad, choice, defaultLr, optimizationOptions, optimizerSpec, parseNumber, scheduleSpec, SCHEDULES, type OptimizerFlags, type ScheduleFlags } from '../trainingOptions.js';
+
+export const STUDENT_FILE = 'student.onnx';
+/** The student as trained, before the omitted class's bias is raised (only with --omit-class). */
+export const UNCORRECTED_STUDENT_FILE = 'student-before-bias-correction.onnx';
+export const METRICS_FILE = 'metrics.json';
+export const CHECKPOINT_FILE = 'checkpoint.ckpt';
+const TEACHER_SIGNALS = ['auto', 'cached', 'per-batch'] as const;
+/** Bias offsets searched for the omitted class: 0 to 10 in steps of 0.25 (the paper's 3.5 is inside). */
+const BIAS_GRID = { max: 10, step: 0.25 };
+/** Jitter of Hinton et al. 2015, §3: "jittered by up to two pixels in any direction". */
+const JITTER_PIXELS = 2;
+
+interface DistillFlags extends OptimizerFlags, ScheduleFlags {
+  teacher: string;
+  student?: string;
+  studentArch?: string;
+  data: string;
+  out: string;
+  temperature: string;
+  alpha: string;
+  epochs: string;
+  batchSize: string;
+  optimizer: string;
+  lr?: string;
+  schedule: string;
+  seed: string;
+  jitter?: boolean;
+  teacherSignal: string;
+  validation?: string;
+  limitTrain?: string;
+  maxSteps?: string;
+  checkpointEvery?: string;
+  resume?: boolean;
+  omitClass?: string;
+  threads: string;
+  json?: boolean;
+}
+
+/** Fields a resumed run must share with the run that wrote the checkpoint (the Trainer checks the rest). */
+const RESUME_FIELDS = ['teacher', 'student', 'data', 'limitTrain', 'validation', 'omitClass', 'temperature', 'alpha', 'jitter'] as const;
+
+const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+function readMetrics(path: string): DistillMetrics | null {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as DistillMetrics;
+  } catch {
+    return null;
+  }
+}
+
+/** Image dims of the data for jitter: the samples' own [C, H, W], or MNIST's 28x28 when flat. */
+function jitterFor(dataset: Dataset): Augmentation {
+  const dims = dataset.inputDims;
+  if (dims.length === 3) return { kind: 'jitter', maxShift: JITTER_PIXELS, channels: dims[0]!, height: dims[1]!, width: dims[2]! };
+  const [, height, width] = MNIST_IMAGE_DIMS;
+  if (sampleSize(dataset) !== height * width) throw bad(`--jitter: samples of [${dims.join(', ')}] are not 28x28 images`);
+  return { kind: 'jitter', maxShift: JITTER_PIXELS, height, width };
+}
+
+async function logitsOf(model: ModelProto, dataset: Dataset, threads: number): Promise<DatasetLogits> {
+  const session = await Session.create(encodeModel(model), { name: 'evaluation model', threads });
+  try {
+    return await datasetLogits(session, dataset);
+  } finally {
+    await session.dispose();
+  }
+}
+
+function testErrors(scored: DatasetLogits, teacher: DatasetLogits): TestErrors {
+  const { samples, errors, errorPercent, perClass }: ClassErrors = countErrors(scored);
+  return { samples, errors, errorPercent, perClass, teacherAgreement: teacherAgreement(predictionsOf(teacher), predictionsOf(scored)) };
+}
+
+function classSummary(errors: ClassErrors, classIndex: number): ClassSummary {
+  const { samples, errorPercent } = errors;
+  return { samples, errors: errors.errors, errorPercent, classSamples: errors.perClass[classIndex]!.samples, classErrors: errors.perClass[classIndex]!.errors };
+}
+
+async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise<void> {
+  const started = performance.now();
+  // --- Validate the command line before any work.
+  if ((flags.student === undefined) === (flags.studentArch === undefined)) {
+    throw bad('Give exactly one of --student FILE.onnx (an ONNX student to train) or --student-arch SPEC (a student to build, e.g. mlp:800,800)');
+  }
+  const dataName = choice('--data', flags.data, DATA_SOURCES);
+  const temperature = parseNumber('--temperature', flags.temperature, 'positive');
+  const alpha = parseNumber('--alpha', flags.alpha, 'nonnegative');
+  if (alpha > 1) throw bad(`--alpha "${flags.alpha}": expected a number in [0, 1] (the weight of the hard-label term; the soft term gets 1 - alpha)`);
+  const epochs = parseNumber('--epochs', flags.epochs, 'positive-int');
+  const batchSize = parseNumber('--batch-size', flags.batchSize, 'positive-int');
+  const optimizerKind = choice('--optimizer', flags.optimizer, OPTIMIZER_KINDS);
+  const scheduleKind = choice('--schedule', flags.schedule, SCHEDULES);
+  const lr = parseNumber('--lr', flags.lr ?? defaultLr(optimizerKind), 'positive');
+  const optimizer = optimizerSpec(flags, optimizerKind);
+  const seed = parseNumber('--seed', flags.seed, 'nonnegative-int');
+  const teacherSignal = choice('--teacher-signal', flags.teacherSignal, TEACHER_SIGNALS);
+  const jitter = Boolean(flags.jitter);
+  if (jitter && teacherSignal === 'cached') {
+    throw bad('--teacher-signal cached cannot go with --jitter: the teacher must see the same jittered images as the student (use auto or per-batch)');
+  }
+  const maxSteps = flags.maxSteps === undefined ? null : parseNumber('--max-steps', flags.maxSteps, 'positive-int');
+  const limitTrain = flags.limitTrain === undefined ? null : parseNumber('--limit-train', flags.limitTrain, 'positive-int');
+  const validationSize =
+    flags.validation === undefined ? (limitTrain === null ? 5000 : Math.floor(limitTrain / 10)) : parseNumber('--validation', flags.validation, 'nonnegative-int');
+  const omittedClass = flags.omitClass === undefined ? null : parseNumber('--omit-class', flags.omitClass, 'nonnegative-int');
+  if (omittedClass !== null && validationSize === 0) throw bad('--omit-class needs a validation split (--validation > 0) to choose the bias correction on');
+  const threads = parseNumber('--threads', flags.threads, 'nonnegative-int');
+  const architecture = flags.studentArch === undefined ? undefined : parseArchitecture(flags.studentArch);
+
+  const outDir = resolve(flags.out);
+  const metricsPath = join(outDir, METRICS_FILE);
+  const checkpointPath = join(outDir, CHECKPOINT_FILE);
+  if (flags.resume && !existsSync(checkpointPath)) throw new RetortError('FILE_NOT_FOUND', `--resume: no checkpoint at ${checkpointPath}`);
+
+  // --- Models and data.
+  let student: ModelProto;
+  let studentSource: ModelSource;
+  if (architecture) {
+    student = buildArchitecture(architecture, { seed });
+    studentSource = { source: 'arch', arch: formatArchitecture(architecture) };
+  } else {
+    const path = resolve(flags.student!);
+    student = loadModel(path);
+    studentSource = { source: 'file', path, sha256: sha256(path) };
+  }
+  const sources = loadDataSource(dataName, { inputDims: modelInputDims(student) });
+  const classes = sources.train.numClasses;
+  if (omittedClass !== null && omittedClass >= classes) throw bad(`--omit-class ${omittedClass}: ${dataName} has classes 0..${classes - 1}`);
+  // Fail before training, not after, when the student has no output bias to correct.
+  if (omittedClass !== null) findOutputBias(student);
+  const teacherPath = resolve(flags.teacher);
+  const teacher = loadModel(teacherPath);
+
+  let train: Dataset = limitTrain === null ? sources.train : subset(sources.train, limitTrain);
+  let validation: Dataset | undefined;
+  if (validationSize > 0) {
+    if (validationSize >= train.length) throw bad(`--validation ${validationSize}: must be smaller than the ${train.length} training samples`);
+    ({ train, validation } = splitValidation(train, { method: 'last', size: validationSize }));
+  }
+  const transferSet = omittedClass === null ? train : omitClass(train, omittedClass);
+  if (transferSet.length < batchSize) throw bad(`--batch-size ${batchSize}: larger than the ${transferSet.length} samples of the transfer set`);
+  const stepsPerEpoch = batchCount(transferSet.length, batchSize, true);
+  const totalSteps = Math.min(maxSteps ?? Infinity, epochs * stepsPerEpoch);
+  // The schedule spans the whole run (epochs), not a --max-steps budget, so interrupted and whole runs agree.
+  const schedule = scheduleSpec(flags, scheduleKind, lr, epochs * stepsPerEpoch, stepsPerEpoch);
+  const checkpointEvery = flags.checkpointEvery === undefined ? stepsPerEpoch : parseNumber('--checkpoint-every', flags.checkpointEvery, 'positive-int');
+  const augmentation = jitter ? jitterFor(transferSet) : undefined;
+
+  const config: DistillConfig = {
+    teacher: { path: teacherPath, sha256: sha256(teacherPath) },
+    student: studentSource,
+    data: dataName,
+    limitTrain,
+    validation: validationSize,
+    omitClass: omittedClass,
+    temperature,
+    alpha,
+    epochs,
+    batchSize,
+    seed,
+    optimizer,
+    schedule,
+    jitter,
+    teacherSignal,
+    checkpointEvery,
+    maxSteps,
+    threads,
+  };
+  const previous = flags.resume ? readMetrics(metricsPath) : null;
+  if (previous) {
+    const differing = RESUME_FIELDS.filter((k) => JSON.stringify(previous.config[k]) !== JSON.stringify(config[k]));
+    if (differing.length > 0) {
+      throw new RetortError('CHECKPOINT_INVALID', `--resume: ${metricsPath} records another run (${differing.map((k) => `${k} ${JSON.stringify(previous.config[k])}`).join(', ')}); it cannot resume this one`);
+    }
+  }
+
+  // The teacher's test logits: its own errors, and the reference for the student's agreement.
+  const teacherStarted = performance.now();
+  const teacherDims = modelInputDims(teacher);
+  const teacherTestSet = teacherDims === null ? sources.test : reshapeInputs(sources.test, teacherDims);
+  const teacherTest = await logitsOf(teacher, teacherTestSet, threads);
+  const teacherSeconds = (performance.now() - teacherStarted) / 1000;
+  const studentTestErrors = async (model: ModelProto): Promise<{ scored: DatasetLogits; errors: TestErrors }> => {
+    const scored = await logitsOf(model, sources.test, threads);
+    return { scored, errors: testErrors(scored, teacherTest) };
+  };
+
+  const trainerConfig: Omit<TrainerConfig, 'loss' | 'maxSteps'> = {
+    batchSize,
+    epochs,
+    seed,
+    optimizer,
+    schedule,
+    checkpoint: { path: checkpointPath, everySteps: checkpointEvery },
+    threads,
+    progress: flags.json ? 'silent' : 'auto',
+    ...(augmentation ? { augmentation } : {}),
+  };
+  const teacherStarted2 = performance.now();
+  const run = await createDistillationTrainer(
+    { teacher, student, data: { train: transferSet, ...(validation ? { validation } : {}) }, trainer: trainerConfig, kd: { temperature, alpha }, teacherSignal },
+    flags.resume ? checkpointPath : undefined,
+  );
+  const { trainer } = run;
+  // Opening the teacher and, when cached, computing its logits over the transfer set.
+  const cacheSeconds = (performance.now() - teacherStarted2) / 1000;
+  const resumedFromStep = flags.resume ? trainer.step : null;
+  const epochsDone = (step: number): number => Math.floor(step / stepsPerEpoch);
+  const metrics: DistillMetrics = {
+    format: 'retort-distill-metrics',
+    version: 1,
+    status: 'running',
+    date: new Date().toISOString(),
+    config,
+    teacherSignal: run.teacherSignal,
+    teacher: { parameters: parameterCount(new Graph(teacher.graph!)), test: testErrors(teacherTest, teacherTest) },
+    student: { parameters: parameterCount(new Graph(student.graph!)), inputDims: [...transferSet.inputDims] },
+    data: { name: dataName, transferSet: transferSet.length, omittedSamples: train.length - transferSet.length, validation: validation?.length ?? 0, test: sources.test.length, inputDims: [...transferSet.inputDims] },
+    stepsPerEpoch,
+    steps: trainer.step,
+    epochs: (previous?.epochs ?? []).filter((e) => e.epoch <= epochsDone(trainer.step)),
+    test: null,
+    biasCorrection: null,
+    timings: { setupSeconds: 0, teacherSeconds: teacherSeconds + cacheSeconds, trainSeconds: 0, testSeconds: 0, biasCorrectionSeconds: 0, totalSeconds: 0, samplesPerSecond: 0 },
+    resumedFromStep,
+  };
+  metrics.timings.setupSeconds = (performance.now() - started) / 1000;
+  const note = (text: string): void => {
+    if (!flags.json) process.stderr.write(`${text}\n`);
+  };
+  const timed = async <T>(key: 'testSeconds' | 'biasCorrectionSeconds', work: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      metrics.timings[key] += (performance.now() - t0) / 1000;
+    }
+  };
+
+  let trained: ModelProto;
+  try {
+    // One fit() per epoch (the Trainer reads maxSteps at each call), so each epoch ends with a test pass.
+    while (trainer.step < totalSteps) {
+      const fromStep = trainer.step;
+      // The Trainer holds its own copy of the config (distillation adds the loss); the budget goes there.
+      trainer.config.maxSteps = Math.min(totalSteps, (epochsDone(fromStep) + 1) * stepsPerEpoch);
+      const t0 = performance.now();
+      const result = await trainer.fit();
+      const seconds = (performance.now() - t0) / 1000;
+      metrics.timings.trainSeconds += seconds;
+      metrics.steps = trainer.step;
+      const record = result.history.at(-1);
+      if (record && trainer.step % stepsPerEpoch === 0 && record.epoch === epochsDone(trainer.step) - 1) {
+        const { errors } = await timed('testSeconds', () => studentTestErrors(result.model));
+        const v = record.validation;
+        const validationErrors = v ? v.samples - Math.round(v.accuracy * v.samples) : 0;
+        const epoch: DistillEpoch = {
+          epoch: record.epoch + 1,
+          steps: trainer.step,
+          trainLoss: record.trainLoss,
+          trainAccuracy: record.trainAccuracy,
+          validation: v ? { loss: v.loss, errors: validationErrors, errorPercent: (100 * validationErrors) / v.samples } : null,
+          test: { errors: errors.errors, errorPercent: errors.errorPercent, teacherAgreement: errors.teacherAgreement },
+          seconds,
+          samplesPerSecond: ((trainer.step - fromStep) * batchSize) / seconds,
+        };
+        metrics.epochs = [...metrics.epochs.filter((e) => e.epoch !== epoch.epoch), epoch];
+        note(`epoch ${epoch.epoch}: test error ${errors.errors} of ${errors.samples} (${pct(errors.errorPercent)}%), agreement with the teacher ${pct(100 * errors.teacherAgreement)}%, ${seconds.toFixed(1)} s`);
+      }
+      writeFileAtomic(metricsPath, JSON.stringify(metrics, null, 2) + '\n');
+      if (trainer.step === fromStep) break;
+    }
+    trained = trainer.exportModel();
+  } finally {
+    await run.close();
+  }
+
+  const asTrained = await timed('testSeconds', () => studentTestErrors(trained));
+  let final = trained;
+  metrics.test = asTrained.errors;
+  if (omittedClass !== null) {
+    // Chosen on the held-out split of the training set (it has Ks); the test set only measures.
+    const heldOut = await timed('biasCorrectionSeconds', () => logitsOf(trained, validation!, threads));
+    const choiceMade = chooseBiasOffset(heldOut, omittedClass, offsetGrid(BIAS_GRID.max, BIAS_GRID.step));
+    final = withClassBias(trained, omittedClass, choiceMade.offset);
+    const corrected = await timed('testSeconds', () => studentTestErrors(final));
+    const shifted = { classIndex: omittedClass, offset: choiceMade.offset };
+    metrics.biasCorrection = {
+      classIndex: omittedClass,
+      offset: choiceMade.offset,
+      grid: BIAS_GRID,
+      errorsByOffset: choiceMade.errorsByOffset,
+      validation: { before: classSummary(countErrors(heldOut), omittedClass), after: classSummary(countErrors(heldOut, shifted), omittedClass) },
+      test: {
+        before: { ...classSummary(countErrors(asTrained.scored), omittedClass), teacherAgreement: asTrained.errors.teacherAgreement },
+        after: { ...classSummary(countErrors(corrected.scored), omittedClass), teacherAgreement: corrected.errors.teacherAgreement },
+      },
+    };
+    metrics.test = corrected.errors;
+    saveModel(trained, join(outDir, UNCORRECTED_STUDENT_FILE));
+  }
+  saveModel(final, join(outDir, STUDENT_FILE));
+
+  metrics.status = trainer.step < epochs * stepsPerEpoch ? 'max-steps' : 'complete';
+  metrics.timings.totalSeconds = (performance.now() - started) / 1000;
+  const trainedSteps = trainer.step - (resumedFromStep ?? 0);
+  metrics.timings.samplesPerSecond = metrics.timings.trainSeconds > 0 ? (trainedSteps * batchSize) / metrics.timings.trainSeconds : 0;
+  writeFileAtomic(metricsPath, JSON.stringify(metrics, null, 2) + '\n');
+  if (flags.json) process.stdout.write(JSON.stringify({ ...metrics, command: argv.slice(2) }, null, 2) + '\n');
+  else printSummary(metrics, JITTER_PIXELS);
+}
+
+export function registerDistill(program: Command): void {
+  const command = program
+    .command('distill')
+    .description(
+      'Distill a teacher ONNX model into a student (Hinton, Vinyals & Dean 2015): the student is trained on ' +
+        'alpha x cross-entropy with the labels + (1 - alpha) x T^2 x KL between the teacher\'s and its own outputs softened at temperature T, ' +
+        'one ORT call per step. Writes OUT/student.onnx, OUT/metrics.json (config, per-epoch history, test errors per class, ' +
+        `agreement with the teacher, timings) and OUT/${CHECKPOINT_FILE}. With --omit-class K (the paper's section 3 experiment) ` +
+        'the transfer set has no K, and the student\'s output bias for K is then raised by the offset that makes the fewest errors ' +
+        'on the validation split (chosen from 0 to 10 in steps of 0.25); the table shows the student before and after.',
+    )
+    .requiredOption('--teacher <file>', 'teacher ONNX model; its first input takes the data, its first output gives the logits')
+    .option('--student <file>', 'student ONNX model to train (e.g. exported from PyTorch)')
+    .option('--student-arch <spec>', 'student architecture to build: mlp:800,800[,dropout=0.5], lenet-300-100, lenet5, resnet:8,16[,blocks=2]')
+    .addOption(new Option('--data <name>', `training data: ${DATA_SOURCES.join(', ')}`).makeOptionMandatory())
+    .requiredOption('--out <dir>', 'output folder for student.onnx, metrics.json and the checkpoint (created if missing)')
+    .option('--temperature <T>', 'softmax temperature of the soft targets, > 0 (the paper uses 20 on MNIST)', '20')
+    .option('--alpha <x>', 'weight of the hard-label cross-entropy in [0, 1]; the soft term gets 1 - alpha (0 = soft targets only)', '0.1')
+    .option('--epochs <n>', 'passes over the transfer set', '10')
+    .option('--batch-size <n>', 'samples per step (the last partial batch of an epoch is dropped)', '128');
+  for (const option of optimizationOptions()) command.addOption(option);
+  command
+    .option('--seed <n>', 'seed of the student\'s initial weights (--student-arch), the epoch shuffles, the dropout masks and the jitter', '0')
+    .option('--jitter', `augment the transfer set: shift each image by up to ${JITTER_PIXELS} pixels each way (the teacher then runs on every batch)`)
+    .option('--teacher-signal <mode>', `teacher logits: ${TEACHER_SIGNALS.join(', ')} (auto: computed once and cached, or per batch with --jitter)`, 'auto')
+    .option('--validation <n>', 'hold out the last n training samples for validation and the bias correction, 0 for none (default 5000, or a tenth of --limit-train)')
+    .option('--limit-train <n>', 'use the first n training samples only (quick runs); the validation split comes out of them')
+    .option('--max-steps <n>', 'stop after n steps in all (the schedule still spans --epochs); continue later with --resume')
+    .option('--checkpoint-every <n>', `write OUT/${CHECKPOINT_FILE} every n steps (default: every epoch); also written when the run ends or stops`)
+    .option('--resume', `continue exactly from OUT/${CHECKPOINT_FILE}; the command line must describe the same run`)
+    .option('--omit-class <k>', 'leave every training example of class k out of the transfer set, then correct the student\'s output bias for k on the validation split')
+    .option('--threads <n>', 'ORT intra-op threads, 0 to let ORT choose', '0')
+    .option('--json', 'print the metrics as JSON on stdout (no progress output)')
+    .action(async (flags: DistillFlags) => runDistill(flags, process.argv));
+}
