@@ -12,8 +12,10 @@ import { registerInspect } from './commands/inspect.js';
 import { registerTrain } from './commands/train.js';
 import { registerDistill } from './commands/distill.js';
 import { registerPrune } from './commands/prune.js';
+import { registerEval } from './commands/eval.js';
+import { registerCompare } from './commands/compare.js';
 
-const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDistill, registerPrune];
+const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDistill, registerEval, registerCompare, registerPrune];
 
 /** RetortError codes that mean "the arguments are wrong", not "the work failed". */
 const usageErrorCodes: ReadonlySet<RetortErrorCode> = new Set(['BAD_ARGUMENT', 'UNKNOWN_INPUT']);

@@ -1,0 +1,73 @@
+/**
+ * `retort compare A.onnx B.onnx ... --data mnist`: every model scored on the same test samples and
+ * costed the same way, one table, --json, and the self-contained HTML report (accuracy vs size and
+ * vs latency with the Pareto front, reliability diagrams, per-class and per-layer charts). With
+ * --teacher, fidelity (agreement, KL, Kendall tau) of every other model to that one.
+ */
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { compareModels, modelNames, writeReport } from '../../report/index.js';
+import { addEvaluationOptions, comparisonTable, dataSelection, evaluationSettings, settingsFields, type EvaluationFlags } from '../evaluationOptions.js';
+import { bad } from '../trainingOptions.js';
+
+interface CompareFlags extends EvaluationFlags {
+  teacher?: string;
+  names?: string;
+  out: string;
+  html?: string | false;
+  title?: string;
+}
+
+/** The teacher as a path among the models, or a name given by --names; a path not among them is added first. */
+function placeTeacher(paths: string[], names: string[] | undefined, teacher: string | undefined): { paths: string[]; names?: string[]; teacherIndex?: number } {
+  if (teacher === undefined) return { paths, ...(names ? { names } : {}) };
+  const byName = names?.indexOf(teacher) ?? -1;
+  if (byName >= 0) return { paths, names, teacherIndex: byName };
+  const byPath = paths.findIndex((p) => resolve(p) === resolve(teacher));
+  if (byPath >= 0) return { paths, ...(names ? { names } : {}), teacherIndex: byPath };
+  if (names) throw bad(`--teacher "${teacher}" is neither one of the models nor a name in --names (${names.join(', ')}); list the teacher among the models to name it`);
+  return { paths: [teacher, ...paths], teacherIndex: 0 };
+}
+
+export function registerCompare(program: Command): void {
+  const command = program
+    .command('compare')
+    .description(
+      'Compare ONNX classifiers on the same test samples: size, MACs, latency, accuracy, calibration and (with --teacher) ' +
+        'fidelity, as one table, --json, and a self-contained HTML report (OUT/report.html, or --html FILE) with accuracy vs ' +
+        'size and accuracy vs latency (Pareto front marked), per-class accuracy, reliability diagrams and per-layer sparsity and bit-width.',
+    )
+    .argument('<models...>', 'two or more .onnx classifiers (one is allowed)');
+  addEvaluationOptions(command)
+    .option('--teacher <model>', 'measure fidelity (top-1 agreement, KL(teacher || model), Kendall tau of the wrong classes) relative to this model: a path (added to the comparison if not listed) or a name from --names')
+    .option('--names <a,b,c>', 'display names for the models, comma-separated, in order (default: the file names)')
+    .option('--title <text>', 'title of the HTML report')
+    .option('--out <dir>', 'folder for report.html', '.')
+    .option('--html <file>', 'write the HTML report here instead of OUT/report.html')
+    .option('--no-html', 'do not write the HTML report')
+    .action(async (models: string[], flags: CompareFlags) => {
+      const names = flags.names === undefined ? undefined : flags.names.split(',').map((n) => n.trim());
+      if (names && (names.length !== models.length || names.some((n) => n === ''))) {
+        throw bad(`--names "${flags.names}": give ${models.length} non-empty names, one per model, comma-separated`);
+      }
+      if (names && new Set(names).size !== names.length) throw bad(`--names "${flags.names}": names must be distinct`);
+      const settings = evaluationSettings(flags);
+      const data = dataSelection(flags);
+      const placed = placeTeacher(models, names, flags.teacher);
+      const displayNames = modelNames(placed.paths, placed.names);
+      const teacher = placed.teacherIndex === undefined ? undefined : displayNames[placed.teacherIndex];
+      const report = await compareModels({
+        models: placed.paths.map((path, i) => ({ path, name: displayNames[i]! })),
+        data,
+        settings,
+        ...(teacher === undefined ? {} : { teacher }),
+        ...(flags.title ? { title: flags.title } : {}),
+        onModel: (name, i, total) => process.stderr.write(`[${i + 1}/${total}] ${name}\n`),
+      });
+      const htmlPath = flags.html === false ? undefined : resolve(flags.html ?? join(flags.out, 'report.html'));
+      if (htmlPath) writeReport(report, { html: htmlPath });
+      if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else process.stdout.write(`${comparisonTable(report)}\n\n${settingsFields(report)}\n`);
+      if (htmlPath) process.stderr.write(`report: ${htmlPath}\n`);
+    });
+}

@@ -1,0 +1,8 @@
+/** Reports: the comparison data structure, its evaluation from model files, and the HTML view. */
+export type * from './types.js';
+export { compareModels, type CompareOptions, type DataSelection, type ModelFile } from './compare.js';
+export { evaluateModelFile, fidelityEntry, metricsEntry, modelNames, type EvaluationSettings } from './collect.js';
+export { renderReportHtml, tradeOffFronts, PALETTE } from './html.js';
+export { escapeHtml, jsonForScript } from './escape.js';
+export { paretoFront, type TradeOffPoint } from './pareto.js';
+export { writeReport } from './write.js';

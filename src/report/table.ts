@@ -1,0 +1,62 @@
+/** The report's table of every model's numbers, as escaped HTML rows. */
+import { escapeHtml } from './escape.js';
+import { formatBytes, formatCount, formatEstimate, formatMetricCount, formatPercent } from './format.js';
+import type { ComparisonReport, ModelEntry } from './types.js';
+
+interface Column {
+  header: string;
+  /** Shown as the header's title (hover) text. */
+  note: string;
+  cell(m: ModelEntry): string;
+}
+
+const dash = '–';
+
+function columns(report: ComparisonReport): Column[] {
+  const batch = report.models[0]?.latency.batch ?? 1;
+  const cols: Column[] = [
+    { header: 'model', note: 'name given on the command line (or the file name)', cell: (m) => m.name },
+    { header: 'parameters', note: 'float tensors with more than one element, plus integer-stored layer weights', cell: (m) => formatCount(m.parameters) },
+    { header: 'non-zero', note: 'parameters that are not exactly zero', cell: (m) => `${formatCount(m.nonZeroParameters)} (${formatPercent(m.parameters ? m.nonZeroParameters / m.parameters : 0, 1)})` },
+    { header: 'size', note: 'the .onnx file as stored', cell: (m) => formatBytes(m.bytes.raw) },
+    { header: 'gzip', note: 'the file through gzip -9', cell: (m) => formatBytes(m.bytes.gzip) },
+    { header: 'MACs', note: 'multiply-adds of Conv/MatMul/Gemm for the stated input shape', cell: (m) => formatMetricCount(m.macs.total) },
+    { header: `p50 ms (batch ${batch})`, note: 'median ORT run time after warm-up', cell: (m) => m.latency.p50Ms.toFixed(3) },
+    { header: 'p95 ms', note: '95th percentile ORT run time', cell: (m) => m.latency.p95Ms.toFixed(3) },
+    { header: 'samples/s', note: 'batch x 1000 / mean ms', cell: (m) => formatCount(Math.round(m.latency.throughput)) },
+    { header: 'accuracy', note: 'top-1 accuracy [bootstrap interval]', cell: (m) => formatEstimate(m.metrics.accuracy, 'percent') },
+    { header: 'NLL', note: 'mean negative log-likelihood, nats', cell: (m) => formatEstimate(m.metrics.nll, 'number') },
+    { header: 'Brier', note: 'multi-class Brier score', cell: (m) => formatEstimate(m.metrics.brier, 'number') },
+    { header: 'ECE', note: `top-label expected calibration error, ${report.settings.calibrationBins} equal-width bins`, cell: (m) => formatEstimate(m.metrics.ece, 'number') },
+  ];
+  if (report.models.some((m) => m.fidelity)) {
+    cols.push(
+      { header: 'agreement', note: `top-1 agreement with ${report.teacher ?? 'the teacher'}`, cell: (m) => (m.fidelity ? formatEstimate(m.fidelity.agreement, 'percent') : dash) },
+      { header: 'KL', note: 'mean KL(teacher || model), nats', cell: (m) => (m.fidelity ? formatEstimate(m.fidelity.kl, 'number') : dash) },
+      { header: 'tau', note: 'mean Kendall tau-b of the non-target class ranking', cell: (m) => (m.fidelity?.kendallTau != null ? m.fidelity.kendallTau.toFixed(3) : dash) },
+    );
+  }
+  if (report.models.some((m) => m.robustness)) {
+    cols.push({
+      header: 'robust accuracy',
+      note: 'accuracy under the stated attack',
+      cell: (m) => (m.robustness ? `${formatEstimate(m.robustness.accuracy, 'percent')} (${m.robustness.description})` : dash),
+    });
+  }
+  return cols;
+}
+
+export function renderTable(report: ComparisonReport, colorOf: (index: number) => string): string {
+  const cols = columns(report);
+  const head = cols.map((c) => `<th title="${escapeHtml(c.note)}">${escapeHtml(c.header)}</th>`).join('');
+  const rows = report.models
+    .map((m, i) => {
+      const cells = cols.map((c, k) => {
+        const text = escapeHtml(c.cell(m));
+        return k === 0 ? `<td><span class="swatch" style="background:${colorOf(i)}"></span>${text}<div class="path">${escapeHtml(m.path)}</div></td>` : `<td>${text}</td>`;
+      });
+      return `<tr>${cells.join('')}</tr>`;
+    })
+    .join('\n');
+  return `<table class="numbers"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
+}
