@@ -6,31 +6,40 @@
  */
 import { RetortError } from '../util/errors.js';
 import { predictedClass, requireSameSamples, requireSamples, type Predictions } from './metrics/predictions.js';
+import { mean } from './metrics/scoring.js';
 
 /**
  * Top-1 agreement: fraction of samples where teacher and student pick the same arg-max class
  * (`topOneAgreement` in eval/logits.ts is the same measure on raw logits).
  */
 export function teacherAgreement(teacher: Predictions, student: Predictions): number {
-  requireSameSamples(teacher, student, 'Top-1 agreement');
   requireSamples(teacher, 'Top-1 agreement');
-  let same = 0;
-  for (let i = 0; i < teacher.samples; i++) if (predictedClass(teacher, i) === predictedClass(student, i)) same++;
-  return same / teacher.samples;
+  return mean(agreementPerSample(teacher, student));
+}
+
+/** 1 where teacher and student pick the same arg-max class, else 0. */
+export function agreementPerSample(teacher: Predictions, student: Predictions): Float64Array {
+  requireSameSamples(teacher, student, 'Top-1 agreement');
+  return Float64Array.from({ length: teacher.samples }, (_, i) => (predictedClass(teacher, i) === predictedClass(student, i) ? 1 : 0));
 }
 
 /** Mean over samples of KL(p_teacher || p_student) = sum_c p_t log(p_t / p_s), in nats. */
 export function meanKlDivergence(teacher: Predictions, student: Predictions): number {
-  requireSameSamples(teacher, student, 'KL divergence');
   requireSamples(teacher, 'KL divergence');
-  const { probabilities: pt, logProbabilities: lt } = teacher;
+  return mean(klPerSample(teacher, student));
+}
+
+/** KL(p_teacher || p_student) of each sample. */
+export function klPerSample(teacher: Predictions, student: Predictions): Float64Array {
+  requireSameSamples(teacher, student, 'KL divergence');
+  const { probabilities: pt, logProbabilities: lt, classes, samples } = teacher;
   const ls = student.logProbabilities;
-  let sum = 0;
+  const out = new Float64Array(samples);
   for (let k = 0; k < pt.length; k++) {
     // 0 log 0 = 0: a class the teacher rules out costs nothing, whatever the student says.
-    if (pt[k]! > 0) sum += pt[k]! * (lt[k]! - ls[k]!);
+    if (pt[k]! > 0) out[Math.floor(k / classes)]! += pt[k]! * (lt[k]! - ls[k]!);
   }
-  return sum / teacher.samples;
+  return out;
 }
 
 /**

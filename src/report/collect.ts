@@ -8,15 +8,15 @@ import { readFileSync } from 'node:fs';
 import type { Dataset } from '../data/dataset.js';
 import { adversarialDataset, describeAttack, InputGradients, type Attack } from '../eval/attacks.js';
 import { measureCost } from '../eval/cost/index.js';
-import { darkKnowledgeTau, meanKlDivergence, teacherAgreement } from '../eval/fidelity.js';
+import { agreementPerSample, darkKnowledgeTau, klPerSample } from '../eval/fidelity.js';
 import { datasetLogits } from '../eval/logits.js';
-import { accuracy, brierScore, expectedCalibrationError, negativeLogLikelihood, predictionsOf, type Predictions } from '../eval/metrics/index.js';
+import { brierPerSample, correctPerSample, expectedCalibrationError, nllPerSample, predictionsOf, type Predictions } from '../eval/metrics/index.js';
 import { taskMetrics } from '../eval/metrics/summary.js';
 import { decodeModel } from '../onnx/model.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { Session } from '../runtime/session.js';
 import { floatTensor } from '../runtime/tensors.js';
-import { estimateOf, pairedEstimateOf, type BootstrapSettings } from './estimates.js';
+import { estimateMean, estimateOf, type BootstrapSettings } from './estimates.js';
 import type { FidelityEntry, MetricsEntry, ModelEntry, RobustnessEntry } from './types.js';
 
 export interface EvaluationSettings {
@@ -43,9 +43,9 @@ export function metricsEntry(predictions: Predictions, settings: Pick<Evaluation
   const { classes, counts } = summary.confusion;
   return {
     samples: summary.samples,
-    accuracy: estimateOf(predictions, accuracy, settings.bootstrap),
-    nll: estimateOf(predictions, negativeLogLikelihood, settings.bootstrap),
-    brier: estimateOf(predictions, brierScore, settings.bootstrap),
+    accuracy: estimateMean(correctPerSample(predictions), settings.bootstrap),
+    nll: estimateMean(nllPerSample(predictions), settings.bootstrap),
+    brier: estimateMean(brierPerSample(predictions), settings.bootstrap),
     ece: estimateOf(predictions, (p) => expectedCalibrationError(p, { bins }).ece, settings.bootstrap),
     reliability: summary.calibration.bins,
     perClass: summary.perClass,
@@ -57,8 +57,8 @@ export function fidelityEntry(teacherName: string, teacher: Predictions, student
   const tau = teacher.classes >= 3 ? darkKnowledgeTau(teacher, student).meanTau : NaN;
   return {
     teacher: teacherName,
-    agreement: pairedEstimateOf(teacher, student, teacherAgreement, bootstrap),
-    kl: pairedEstimateOf(teacher, student, meanKlDivergence, bootstrap),
+    agreement: estimateMean(agreementPerSample(teacher, student), bootstrap),
+    kl: estimateMean(klPerSample(teacher, student), bootstrap),
     kendallTau: Number.isFinite(tau) ? tau : null,
   };
 }
@@ -72,7 +72,7 @@ async function robustnessEntry(model: ModelProto, name: string, session: Session
     await gradients.dispose();
   }
   const predictions = predictionsOf(await datasetLogits(session, attacked, settings.batchSize));
-  return { attack, description: describeAttack(attack), samples: dataset.length, accuracy: estimateOf(predictions, accuracy, settings.bootstrap) };
+  return { attack, description: describeAttack(attack), samples: dataset.length, accuracy: estimateMean(correctPerSample(predictions), settings.bootstrap) };
 }
 
 /** Timed runs on real samples: the first `batch` of the dataset (repeated if it has fewer). */

@@ -3,7 +3,8 @@
  * of every model is resampled with the same seed, so all models see the same resampled index sets
  * and their intervals are comparable.
  */
-import { bootstrapInterval, type Statistic } from '../eval/bootstrap.js';
+import { bootstrapInterval, meanOf, type Statistic } from '../eval/bootstrap.js';
+import { mean } from '../eval/metrics/scoring.js';
 import { selectRows, type Predictions } from '../eval/metrics/predictions.js';
 import type { Estimate } from './types.js';
 
@@ -24,12 +25,10 @@ export function estimateOf(predictions: Predictions, metric: (p: Predictions) =>
   return estimate(metric(predictions), predictions.samples, (indices) => metric(selectRows(predictions, indices)), settings);
 }
 
-/** A metric of two models' predictions on the same samples (agreement, KL), resampled in pairs. */
-export function pairedEstimateOf(
-  a: Predictions,
-  b: Predictions,
-  metric: (a: Predictions, b: Predictions) => number,
-  settings: BootstrapSettings,
-): Estimate {
-  return estimate(metric(a, b), a.samples, (indices) => metric(selectRows(a, indices), selectRows(b, indices)), settings);
+/**
+ * A metric that is a mean of per-sample values (accuracy, NLL, Brier, agreement, KL): resampling
+ * the values directly gives the same interval as resampling prediction rows, without copying rows.
+ */
+export function estimateMean(perSample: ArrayLike<number>, settings: BootstrapSettings): Estimate {
+  return estimate(mean(perSample), perSample.length, meanOf(perSample), settings);
 }

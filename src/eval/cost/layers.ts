@@ -17,6 +17,13 @@ export interface LayerRule {
   macs?(node: NodeProto, shapeOf: ShapeOf): number | undefined;
 }
 
+/** Y = A B with B [K, N]: every output element is a dot product of length K. */
+function matMulMacs(node: NodeProto, shapeOf: ShapeOf): number | undefined {
+  const y = shapeOf(node.output[0] ?? '');
+  const b = shapeOf(node.input[1] ?? '');
+  return y && b && b.length >= 2 ? y.reduce((p, d) => p * d, 1) * b[b.length - 2]! : undefined;
+}
+
 /** The weight is the stored value behind input `index` (B of MatMul/Gemm, W of Conv). */
 const weightAt = (index: number): LayerRule => ({
   weight: (node, graph) => (node.input[index] ? storedWeight(node.input[index], graph) : undefined),
@@ -27,6 +34,9 @@ export const layerRules = new Registry<LayerRule>('weight layer')
   .register('ConvTranspose', weightAt(1))
   .register('MatMul', weightAt(1))
   .register('Gemm', weightAt(1))
+  // Dynamic int8 (weights stored int8/uint8, activations quantized at run time): B is input 1.
+  .register('com.microsoft.DynamicQuantizeMatMul', { ...weightAt(1), macs: matMulMacs })
+  .register('MatMulInteger', { ...weightAt(1), macs: matMulMacs })
   .register('com.microsoft.MatMulNBits', {
     weight: matMulNBitsWeight,
     // Y = A B with A [..., K]: every output element is a dot product of length K.

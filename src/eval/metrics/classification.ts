@@ -7,6 +7,11 @@ export function accuracy(predictions: Predictions): number {
   return topKAccuracy(predictions, 1);
 }
 
+/** 1 where the arg-max class is the label, else 0 (accuracy is their mean). */
+export function correctPerSample(predictions: Predictions): Float64Array {
+  return Float64Array.from({ length: predictions.samples }, (_, i) => (predictedClass(predictions, i) === predictions.labels[i] ? 1 : 0));
+}
+
 /**
  * Fraction of samples whose label is among the k most probable classes. For k = 1 this is the
  * arg-max (lowest index among ties, as `accuracy`); for k > 1 a label tied at the k-th place counts

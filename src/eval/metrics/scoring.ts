@@ -5,13 +5,16 @@
 import { RetortError } from '../../util/errors.js';
 import { requireSamples, type Predictions } from './predictions.js';
 
+/** -log p(label) of each sample, in nats. */
+export function nllPerSample(predictions: Predictions): Float64Array {
+  const { logProbabilities, classes, labels, samples } = predictions;
+  return Float64Array.from({ length: samples }, (_, i) => -logProbabilities[i * classes + labels[i]!]!);
+}
+
 /** Mean -log p(label), in nats (the mean softmax cross-entropy when built from logits). */
 export function negativeLogLikelihood(predictions: Predictions): number {
   requireSamples(predictions, 'NLL');
-  const { logProbabilities, classes, labels, samples } = predictions;
-  let sum = 0;
-  for (let i = 0; i < samples; i++) sum -= logProbabilities[i * classes + labels[i]!]!;
-  return sum / samples;
+  return mean(nllPerSample(predictions));
 }
 
 /**
@@ -20,15 +23,27 @@ export function negativeLogLikelihood(predictions: Predictions): number {
  */
 export function brierScore(predictions: Predictions): number {
   requireSamples(predictions, 'Brier score');
+  return mean(brierPerSample(predictions));
+}
+
+/** sum_c (p_c - y_c)^2 of each sample. */
+export function brierPerSample(predictions: Predictions): Float64Array {
   const { probabilities: p, classes, labels, samples } = predictions;
-  let sum = 0;
+  const out = new Float64Array(samples);
   for (let i = 0; i < samples; i++) {
     for (let c = 0; c < classes; c++) {
       const d = p[i * classes + c]! - (c === labels[i] ? 1 : 0);
-      sum += d * d;
+      out[i]! += d * d;
     }
   }
-  return sum / samples;
+  return out;
+}
+
+/** Mean of per-sample values (the metrics above are such means, which the bootstrap exploits). */
+export function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return sum / values.length;
 }
 
 /**
