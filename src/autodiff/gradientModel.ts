@@ -3,7 +3,7 @@
  * gradients and for anything that needs input gradients (attacks, saliency, Wanda-style statistics).
  */
 import { Graph } from '../onnx/graph.js';
-import { newModel, newValueInfo, int64ToNumber, type ModelProto } from '../onnx/proto.js';
+import { newGraph, newModel, newNode, newValueInfo, int64ToNumber, type ModelProto } from '../onnx/proto.js';
 import type { Feeds } from '../runtime/session.js';
 import { inferShapes } from '../runtime/shapeInference.js';
 import { differentiate } from './engine.js';
@@ -24,16 +24,18 @@ export function defaultOpset(model: ModelProto): number {
 /** Deep-enough copy for adding nodes without touching the caller's model (tensors are shared). */
 export function cloneForEditing(model: ModelProto): ModelProto {
   const g = model.graph!;
+  // Through the message constructors, so unset fields keep their proto defaults (domain '' etc.):
+  // a spread copies only a decoded message's own properties.
   return newModel({
     ...model,
-    graph: {
+    graph: newGraph({
       ...g,
-      node: g.node.map((n) => ({ ...n, input: [...n.input], output: [...n.output] })),
+      node: g.node.map((n) => newNode({ ...n, input: [...n.input], output: [...n.output] })),
       initializer: [...g.initializer],
       input: [...g.input],
       output: [...g.output],
       valueInfo: [...g.valueInfo],
-    },
+    }),
   });
 }
 

@@ -14,8 +14,11 @@ import { registerDistill } from './commands/distill.js';
 import { registerPrune } from './commands/prune.js';
 import { registerEval } from './commands/eval.js';
 import { registerCompare } from './commands/compare.js';
+import { registerPruneStructured } from './commands/pruneStructured.js';
+import { registerFactorize } from './commands/factorize.js';
+import { registerCompressDeep } from './commands/compressDeep.js';
 
-const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDistill, registerEval, registerCompare, registerPrune];
+const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDistill, registerEval, registerCompare, registerPrune, registerPruneStructured, registerFactorize, registerCompressDeep];
 
 /** RetortError codes that mean "the arguments are wrong", not "the work failed". */
 const usageErrorCodes: ReadonlySet<RetortErrorCode> = new Set(['BAD_ARGUMENT', 'UNKNOWN_INPUT']);

@@ -69,3 +69,14 @@ test('parameters include Constant-node weights and skip scalars and integers', (
   assert.throws(() => readParameter(graph, 'eps'), /No parameter "eps". Parameters: W, K/);
   assert.throws(() => writeParameter(graph, 'W', new Float32Array(3)), (e: unknown) => e instanceof RetortError && e.code === 'BAD_ARGUMENT');
 });
+
+test('a model copied for editing keeps proto defaults such as the empty default domain', async () => {
+  const { cloneForEditing } = await import('../../src/autodiff/gradientModel.js');
+  const { decodeModel, encodeModel } = await import('../../src/onnx/model.js');
+  const { newModel } = await import('../../src/onnx/proto.js');
+  const graph = diamond();
+  const decoded = decodeModel(encodeModel(newModel({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph: graph.proto })));
+  const copy = cloneForEditing(decoded);
+  assert.deepEqual(copy.graph!.node.map((n) => n.domain), ['', '', '']);
+  assert.deepEqual(copy.graph!.node.map((n) => n.attribute), [[], [], []]);
+});

@@ -56,11 +56,12 @@ async function summedGradients(model: ModelProto, calibration?: Calibration): Pr
   const copy = cloneForEditing(model);
   const graph = new Graph(copy.graph!);
   const shapes = await inferShapes(copy, inputs);
+  // The model's own parameters, listed before the loss adds float constants of its own.
+  const wrt = listParameters(graph).map((p) => p.name);
   const logits = graph.outputs[0]!.name;
   const b = new GraphBuilder(graph, defaultOpset(copy), 'taylor/');
   const term = softmaxCrossEntropy({ b, shape: (v) => shapes.get(v)?.dims ?? [], modelOutput: logits }, logits, 'index', labelsInput);
   copy.graph!.input.push(...term.inputs);
-  const wrt = listParameters(graph).map((p) => p.name);
   const gradientModel = await buildGradientModel(copy, term.value, wrt, first);
   const session = await Session.create(encodeModel(gradientModel.model), { name: 'Taylor importance gradients' });
   const sums = new Map<string, Float64Array>();
