@@ -17,8 +17,9 @@ import { registerCompare } from './commands/compare.js';
 import { registerPruneStructured } from './commands/pruneStructured.js';
 import { registerFactorize } from './commands/factorize.js';
 import { registerCompressDeep } from './commands/compressDeep.js';
+import { registerQuantize } from './commands/quantize.js';
 
-const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDistill, registerEval, registerCompare, registerPrune, registerPruneStructured, registerFactorize, registerCompressDeep];
+const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDistill, registerEval, registerCompare, registerPrune, registerPruneStructured, registerFactorize, registerCompressDeep, registerQuantize];
 
 /** RetortError codes that mean "the arguments are wrong", not "the work failed". */
 const usageErrorCodes: ReadonlySet<RetortErrorCode> = new Set(['BAD_ARGUMENT', 'UNKNOWN_INPUT']);

@@ -9,6 +9,7 @@ import { decodeModel, encodeModel } from '../onnx/model.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { makeTensor } from '../onnx/tensor.js';
 import { quantizeTensor } from './affine.js';
+import { quantizeConvDynamic } from './dynamicConv.js';
 import { matMulFormOf } from './matMulForm.js';
 import { isExcluded, type DynamicOptions } from './options.js';
 
@@ -29,9 +30,13 @@ export function quantizeDynamic(source: ModelProto, options: DynamicOptions): Dy
   const quantizedNodes: string[] = [];
   for (const node of [...graph.nodes]) {
     if (isExcluded(node, options.exclude)) continue;
+    if (options.conv && quantizeConvDynamic(graph, node, options.conv.weightType, options.weights)) {
+      quantizedNodes.push(node.name);
+      continue;
+    }
     const form = matMulFormOf(node, graph);
     if (!form) continue;
-    const q = quantizeTensor(form.weight, [form.k, form.n], { type: 'int8', symmetric: options.weights.symmetric, axis: options.weights.granularity === 'per-channel' ? 1 : undefined });
+    const q = quantizeTensor(form.weight, [form.k, form.n], { type: options.weightType ?? 'int8', symmetric: options.weights.symmetric, axis: options.weights.granularity === 'per-channel' ? 1 : undefined });
     const base = node.name || form.weightName;
     const weight = graph.uniqueName(`${form.weightName}_quantized`);
     const scale = graph.uniqueName(`${form.weightName}_scale`);
@@ -39,7 +44,7 @@ export function quantizeDynamic(source: ModelProto, options: DynamicOptions): Dy
     const paramDims = q.axis === undefined ? [] : [form.n];
     graph.addInitializer(makeTensor(weight, [form.k, form.n], q.codes));
     graph.addInitializer(makeTensor(scale, paramDims, q.scales));
-    graph.addInitializer(makeTensor(zeroPoint, paramDims, Int8Array.from(q.zeroPoints)));
+    graph.addInitializer(makeTensor(zeroPoint, paramDims, q.type === 'int8' ? Int8Array.from(q.zeroPoints) : Uint8Array.from(q.zeroPoints)));
     const replacement = graph.addNode({
       opType: 'DynamicQuantizeMatMul',
       domain: MS_DOMAIN,

@@ -41,6 +41,13 @@ export interface StaticOptions {
 export interface DynamicOptions {
   method: 'dynamic';
   weights: WeightScheme;
+  /** MatMul/Gemm weight codes: int8 (default; ORT's QInt8) or uint8 (QUInt8). */
+  weightType?: QuantType;
+  /**
+   * Conv quantized dynamically too (DynamicQuantizeLinear + ConvInteger) with this weight type; absent,
+   * Conv stays float. onnxruntime-web has no int8-weight ConvInteger kernel, so browser models use uint8.
+   */
+  conv?: { weightType: QuantType };
   exclude?: Exclusions;
 }
 
