@@ -13,6 +13,7 @@ import { MulGrad } from './gradients/Mul.grad.js';
 import { NegGrad } from './gradients/Neg.grad.js';
 import { ReduceMaxGrad, ReduceMeanGrad, ReduceSumGrad } from './gradients/Reduce.grad.js';
 import { ReluGrad } from './gradients/Relu.grad.js';
+import { RoundGrad } from './gradients/Round.grad.js';
 import { TanhGrad } from './gradients/Tanh.grad.js';
 import { BatchNormalizationGrad } from './gradients/BatchNormalization.grad.js';
 import { ConvGrad, ConvTransposeGrad } from './gradients/Conv.grad.js';
@@ -84,6 +85,8 @@ export const gradientRules: ReadonlyArray<[string, GradientRule]> = [
   ['HardSigmoid', HardSigmoidGrad],
   ['HardSwish', HardSwishGrad],
   ['Clip', ClipGrad],
+  // Straight-through estimator (quantization-aware training).
+  ['Round', RoundGrad],
   ['Softplus', SoftplusGrad],
   ['Gelu', GeluGrad],
   ['com.microsoft:Gelu', GeluGrad],

@@ -18,8 +18,10 @@ import { registerPruneStructured } from './commands/pruneStructured.js';
 import { registerFactorize } from './commands/factorize.js';
 import { registerCompressDeep } from './commands/compressDeep.js';
 import { registerQuantize } from './commands/quantize.js';
+import { registerQat } from './commands/qat.js';
+import { registerTernarize } from './commands/ternarize.js';
 
-const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDistill, registerEval, registerCompare, registerPrune, registerPruneStructured, registerFactorize, registerCompressDeep, registerQuantize];
+const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDistill, registerEval, registerCompare, registerPrune, registerPruneStructured, registerFactorize, registerCompressDeep, registerQuantize, registerQat, registerTernarize];
 
 /** RetortError codes that mean "the arguments are wrong", not "the work failed". */
 const usageErrorCodes: ReadonlySet<RetortErrorCode> = new Set(['BAD_ARGUMENT', 'UNKNOWN_INPUT']);

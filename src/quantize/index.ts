@@ -19,6 +19,7 @@ export { quantizeDynamic } from './dynamic.js';
 export { quantizeWeightOnly } from './weightOnly.js';
 export { convertToFp16, fp32Ops } from './fp16.js';
 export { quantHandlers, type QuantHandler } from './handlers.js';
+export * as qat from './qat/index.js';
 
 /** Quantize with the given method; static and GPTQ need a calibration reader. */
 export async function quantizeModel(model: ModelProto, options: QuantizeOptions, reader?: CalibrationDataReader): Promise<ModelProto> {

@@ -27,6 +27,11 @@ export interface LossTerm {
   stopGradients: string[];
   /** Non-differentiable scalar outputs per batch (e.g. `correct`), by metric name. */
   metrics: Record<string, string>;
+  /**
+   * Initializers the loss adds that are trained with the model but belong to the training graph
+   * only (a FitNets regressor): carried and checkpointed like parameters, dropped at export.
+   */
+  parameters?: string[];
 }
 
 /** Where the labels of a classification loss come from. */
@@ -40,7 +45,12 @@ export type LossSpec =
   | { kind: 'softmaxCrossEntropy'; labels: LabelKind; logits?: string; labelInput?: string }
   | { kind: 'meanSquaredError'; prediction?: string; targetInput?: string }
   /** Any subgraph producing a scalar: the hook for distillation terms and custom objectives. */
-  | { kind: 'subgraph'; build: (ctx: LossContext) => LossTerm };
+  | {
+      kind: 'subgraph';
+      build: (ctx: LossContext) => LossTerm;
+      /** What the subgraph computes, as JSON (e.g. a distillation objective's terms); part of the checkpoint's config hash when given. */
+      key?: string;
+    };
 
 export const LABELS_INPUT = 'labels';
 export const TARGETS_INPUT = 'targets';

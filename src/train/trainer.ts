@@ -23,7 +23,8 @@ import { makeSchedule, type ScheduleSpec } from './schedules.js';
 import { deriveSeed, epochPermutation, fillDropoutMask } from './seeds.js';
 import { jitterImages } from '../data/augment.js';
 import { Rng } from '../util/random.js';
-import { buildTrainingGraph, LR_INPUT, STEP_INPUT, type CarriedTensor, type ParameterStatistic, type TrainingGraph } from './trainingGraph.js';
+import type { RunningStatistic } from './batchNorm.js';
+import { buildTrainingGraph, LR_INPUT, STEP_INPUT, type CarriedTensor, type ParameterBound, type ParameterStatistic, type TrainingGraph } from './trainingGraph.js';
 
 export interface TrainerConfig {
   batchSize: number;
@@ -56,6 +57,14 @@ export interface TrainerConfig {
   masks?: ReadonlyMap<string, Float32Array>;
   /** Statistics accumulated in the graph per parameter (e.g. movement importance); read with `parameterStatistic`. */
   parameterStatistics?: readonly ParameterStatistic[];
+  /** Forward values no gradient flows through (straight-through estimators); see TrainingGraphOptions. */
+  stopGradients?: readonly string[];
+  /** Carried, untrained initializers with their in-graph new values (QAT range observers). */
+  buffers?: readonly RunningStatistic[];
+  /** Scalar initializers trained as parameters (LSQ step sizes). */
+  extraParameters?: readonly string[];
+  /** Bounds applied to parameters after each update (BinaryConnect's latent-weight clipping). */
+  parameterBounds?: readonly ParameterBound[];
 }
 
 /** Hinton et al. 2015: each training image shifted by up to `maxShift` pixels, zero filled. */
@@ -129,7 +138,7 @@ export interface TrainerOptions {
 
 /** Hash of what decides the trajectory; a checkpoint only resumes a run with the same one. */
 function configHash(config: TrainerConfig, graph: TrainingGraph): string {
-  const loss = config.loss?.kind === 'subgraph' ? { kind: 'subgraph' } : config.loss ?? null;
+  const loss = config.loss?.kind === 'subgraph' ? { kind: 'subgraph', ...(config.loss.key ? { key: config.loss.key } : {}) } : config.loss ?? null;
   const decisive = {
     batchSize: config.batchSize,
     seed: config.seed,
@@ -144,6 +153,8 @@ function configHash(config: TrainerConfig, graph: TrainingGraph): string {
     carried: [...graph.parameters, ...graph.state].map((c) => [c.name, c.dims]),
     // Keys present only when used, so the hashes of runs without masks stay as they were.
     ...(config.masks ? { masks: maskDigest(config.masks) } : {}),
+    ...(config.stopGradients ? { stopGradients: config.stopGradients } : {}),
+    ...(config.parameterBounds ? { parameterBounds: config.parameterBounds } : {}),
   };
   return createHash('sha256').update(JSON.stringify(decisive)).digest('hex');
 }
@@ -191,6 +202,10 @@ export class Trainer {
       batchNorm: config.batchNorm,
       maskedParameters: config.masks ? [...config.masks.keys()] : undefined,
       parameterStatistics: config.parameterStatistics,
+      stopGradients: config.stopGradients,
+      buffers: config.buffers,
+      extraParameters: config.extraParameters,
+      parameterBounds: config.parameterBounds,
     });
     const extra = new Set(options.extraInputs ?? []);
     const labels = graph.lossInputs.filter((i) => !extra.has(i.name));
@@ -284,10 +299,16 @@ export class Trainer {
     }));
   }
 
+  /** Current values of the training-only parameters a loss added (e.g. a FitNets regressor), by name (copies). */
+  trainingOnlyValues(): Map<string, Float32Array> {
+    return new Map(this.graph.parameters.filter((c) => c.trainingOnly).map((c) => [c.name, Float32Array.from(this.carried[c.input]!.data as Float32Array)]));
+  }
+
   /** Current parameters (masks folded in: W ⊙ M) and running statistics by name (copies). */
   currentValues(): Map<string, Float32Array> {
     const values = new Map<string, Float32Array>();
     for (const c of this.graph.parameters) {
+      if (c.trainingOnly) continue; // loss parameters (a FitNets regressor) are not part of the model
       const value = Float32Array.from(this.carried[c.input]!.data as Float32Array);
       const slot = this.graph.masks.find((m) => m.parameter === c.name);
       const mask = slot ? (this.maskFeeds[slot.input]!.data as Float32Array) : undefined;

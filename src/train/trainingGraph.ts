@@ -15,7 +15,7 @@ import { newValueInfo, type ModelProto, type ValueInfoProto } from '../onnx/prot
 import { readFloat32 } from '../onnx/tensor.js';
 import { inferShapes, resolveInputShapes, sampleFeeds, type ValueShape } from '../runtime/shapeInference.js';
 import { RetortError } from '../util/errors.js';
-import { composeTrainingBatchNorm } from './batchNorm.js';
+import { composeTrainingBatchNorm, type RunningStatistic } from './batchNorm.js';
 import { replaceDropoutWithMasks, type DropoutSite } from './dropout.js';
 import { appendLoss, type LossSpec } from './losses.js';
 import { appendUpdates, type MaxNormConstraint, type OptimizerSpec } from './optimizers/index.js';
@@ -47,6 +47,27 @@ export interface TrainingGraphOptions {
   maskedParameters?: readonly string[];
   /** Per-parameter statistics accumulated in the graph from the parameter and its gradient. */
   parameterStatistics?: readonly ParameterStatistic[];
+  /**
+   * Forward values through which no gradient flows: the bypass of a straight-through estimator
+   * (y = x + stop(q(x) - x), Bengio et al. 2013) or a range observer's statistics.
+   */
+  stopGradients?: readonly string[];
+  /**
+   * Initializers carried from step to step but not trained, each with its new value computed in the
+   * forward graph (e.g. QAT's moving-average range observers), as BatchNorm running statistics are.
+   */
+  buffers?: readonly RunningStatistic[];
+  /** Initializers trained although `listParameters` leaves scalars out (e.g. LSQ step sizes). */
+  extraParameters?: readonly string[];
+  /** Value bounds applied to parameters after each update (BinaryConnect clips latent weights to [-1, 1]). */
+  parameterBounds?: readonly ParameterBound[];
+}
+
+/** Parameters matching `parameters` (a regular expression source) are clipped to [min, max] after each update. */
+export interface ParameterBound {
+  parameters: string;
+  min: number;
+  max: number;
 }
 
 /**
@@ -85,6 +106,8 @@ export interface CarriedTensor {
   dims: number[];
   /** Its value before the first step (parameters and running statistics); undefined means zeros. */
   initial?: Float32Array;
+  /** A parameter the loss added (LossTerm.parameters): trained, but not part of the exported model. */
+  trainingOnly?: boolean;
 }
 
 export interface TrainingGraph {
@@ -141,7 +164,7 @@ export async function buildTrainingGraph(inference: ModelProto, options: Trainin
   const opset = defaultOpset(model);
   const b = new GraphBuilder(graph, opset, 'train/');
   // The model's own weights, listed before the loss and optimizer add constants of their own.
-  const modelParameters = listParameters(graph);
+  const modelParameters = withExtraParameters(graph, listParameters(graph), options.extraParameters ?? []);
   const modelOutput = graph.outputs[0]?.name;
   if (!modelOutput) throw new RetortError('GRAPH_INVALID', 'The model has no outputs to train');
 
@@ -166,7 +189,7 @@ export async function buildTrainingGraph(inference: ModelProto, options: Trainin
 
   // 2. Training forms of Dropout and BatchNormalization.
   const dropout = replaceDropoutWithMasks(graph, shapeOf);
-  const runningStatistics = options.batchNorm === 'frozen' ? [] : composeTrainingBatchNorm(graph, b, shapeOf);
+  const runningStatistics = [...(options.batchNorm === 'frozen' ? [] : composeTrainingBatchNorm(graph, b, shapeOf)), ...checkBuffers(graph, options.buffers ?? [])];
 
   // 3. Loss and metrics.
   const loss = appendLoss({ b, shape: shapeOf, modelOutput }, options.loss);
@@ -178,7 +201,13 @@ export async function buildTrainingGraph(inference: ModelProto, options: Trainin
 
   // 4. Backward.
   const buffers = new Set(runningStatistics.map((s) => s.name));
-  const parameters = trainableParameters(modelParameters, options.frozen, buffers);
+  const lossParameters: Parameter[] = (loss.parameters ?? []).map((name) => {
+    const tensor = graph.initializer(name);
+    if (!tensor) throw new RetortError('GRAPH_INVALID', `The loss declares parameter "${name}" but adds no initializer of that name`);
+    return { name, dims: tensor.dims.map(Number), storage: 'initializer', tensor };
+  });
+  const trainingOnly = new Set(lossParameters.map((p) => p.name));
+  const parameters = [...trainableParameters(modelParameters, options.frozen, buffers), ...lossParameters];
   if (parameters.length === 0) throw new RetortError('BAD_ARGUMENT', 'No trainable parameters (all frozen?)');
   const gradients = differentiate({
     graph,
@@ -186,7 +215,7 @@ export async function buildTrainingGraph(inference: ModelProto, options: Trainin
     wrt: parameters.map((p) => p.name),
     shapes,
     opset,
-    stopGradients: new Set(loss.stopGradients),
+    stopGradients: new Set([...loss.stopGradients, ...(options.stopGradients ?? [])]),
   });
 
   // 5. Optimizer update.
@@ -220,13 +249,19 @@ export async function buildTrainingGraph(inference: ModelProto, options: Trainin
   const carriedParameters: CarriedTensor[] = [];
   const state: CarriedTensor[] = [];
   const newInputs: ValueInfoProto[] = [fixedInfo(lr, [], DataType.FLOAT), fixedInfo(step, [], DataType.FLOAT)];
+  const bounds = (options.parameterBounds ?? []).map((bound) => {
+    if (!(bound.min < bound.max)) throw new RetortError('BAD_ARGUMENT', `Parameter bound /${bound.parameters}/: min ${bound.min} must be below max ${bound.max}`);
+    return { ...bound, pattern: new RegExp(bound.parameters) };
+  });
   for (const p of parameters) {
     const initial = readFloat32(p.tensor);
-    const updated = updates.parameters.get(p.name)!;
+    const bound = bounds.find((c) => c.pattern.test(p.name));
+    const unbounded = updates.parameters.get(p.name)!;
+    const updated = bound ? b.op('Clip', [unbounded, b.constFloat(bound.min), b.constFloat(bound.max)]) : unbounded;
     const next = output(`next:${p.name}`, maskOf.has(p.name) ? b.mul(updated, maskOf.get(p.name)!) : updated);
     const input = `param:${p.name}`;
     newInputs.push(parameterToInput(graph, p, input));
-    carriedParameters.push({ name: p.name, input, output: next, dims: p.dims, initial });
+    carriedParameters.push({ name: p.name, input, output: next, dims: p.dims, initial, ...(trainingOnly.has(p.name) ? { trainingOnly: true } : {}) });
     updates.stateNames.forEach((s, i) => {
       const name = `${p.name}:${s}`;
       newInputs.push(fixedInfo(stateInput(p.name, s), p.dims, DataType.FLOAT));
@@ -269,6 +304,24 @@ export async function buildTrainingGraph(inference: ModelProto, options: Trainin
     extraOutputs,
     masks,
   };
+}
+
+/** The model's parameters plus the named initializers `listParameters` leaves out (scalars). */
+function withExtraParameters(graph: Graph, listed: Parameter[], names: readonly string[]): Parameter[] {
+  const extra = names.filter((name) => !listed.some((p) => p.name === name)).map((name): Parameter => {
+    const tensor = graph.initializer(name);
+    if (!tensor || tensor.dataType !== DataType.FLOAT) throw new RetortError('UNKNOWN_KEY', `Extra parameter "${name}" is not a float initializer of the model`);
+    return { name, dims: tensor.dims.map(Number), storage: 'initializer', tensor };
+  });
+  return [...listed, ...extra];
+}
+
+function checkBuffers(graph: Graph, buffers: readonly RunningStatistic[]): RunningStatistic[] {
+  for (const buffer of buffers) {
+    if (!graph.initializer(buffer.name)) throw new RetortError('UNKNOWN_KEY', `Buffer "${buffer.name}" is not an initializer of the model`);
+    if (!graph.producerOf(buffer.updated)) throw new RetortError('GRAPH_INVALID', `Buffer "${buffer.name}": no node computes its new value "${buffer.updated}"`);
+  }
+  return [...buffers];
 }
 
 /** Every use of each masked parameter W now reads Mul(W, mask:W); the mask inputs are added to the graph. */
