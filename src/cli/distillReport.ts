@@ -29,6 +29,10 @@ export interface DistillConfig {
   checkpointEvery: number;
   maxSteps: number | null;
   threads: number;
+  /** The objective's terms when given with --term (the classic --temperature/--alpha otherwise). */
+  terms?: { name: string; weight: unknown; kind: string; options: object }[];
+  /** Epochs of FitNets stage 1 (hint pre-training) before the distillation epochs. */
+  hintEpochs?: number;
 }
 
 /** Test-set quality of one model: errors out of the test set, per true class, and agreement with the teacher. */
@@ -109,7 +113,9 @@ export function printSummary(metrics: DistillMetrics, jitterPixels: number): voi
   process.stdout.write(formatTable(headers, rows) + '\n\n');
   const fields: [string, string][] = [
     ['status', metrics.status],
-    ['loss', `alpha ${metrics.config.alpha} x hard CE + ${1 - metrics.config.alpha} x T^2 x KL at T = ${metrics.config.temperature}; teacher logits ${metrics.teacherSignal}`],
+    ['loss', metrics.config.terms
+      ? `${metrics.config.terms.map((t) => `${JSON.stringify(t.weight)} x ${t.name} (${t.kind})`).join(' + ')}${metrics.config.hintEpochs ? `, after ${metrics.config.hintEpochs} FitNets hint epochs` : ''}; teacher values ${metrics.teacherSignal}`
+      : `alpha ${metrics.config.alpha} x hard CE + ${1 - metrics.config.alpha} x T^2 x KL at T = ${metrics.config.temperature}; teacher logits ${metrics.teacherSignal}`],
     ['transfer set', `${metrics.data.transferSet} samples${k === null ? '' : ` (all ${metrics.data.omittedSamples} ${k}s removed)`}${metrics.config.jitter ? `, jittered by up to ${jitterPixels} pixels` : ''}`],
     ['steps', `${metrics.steps} (${metrics.stepsPerEpoch} per epoch)`],
   ];

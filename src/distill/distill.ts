@@ -1,12 +1,19 @@
 /**
- * Offline distillation: a frozen ONNX teacher run by ORT, any ONNX student trained on
- * `hintonLoss` with the Trainer. The teacher's logits are cached when the student's inputs are not
- * augmented and computed per batch when they are.
+ * Offline distillation: a frozen ONNX teacher run by ORT, any ONNX student trained with the
+ * Trainer on an objective of distillation terms (terms/), by default Hinton's classic KD. The
+ * teacher's values (logits and any intermediate values the terms read) are cached when the
+ * student's inputs are not augmented and computed per batch when they are.
  */
 import type { ModelProto } from '../onnx/proto.js';
-import { Trainer, type TrainData, type TrainerConfig, type TrainResult } from '../train/trainer.js';
-import { hintonLoss, needsTeacher, TEACHER_LOGITS_INPUT, type HintonOptions } from './hintonLoss.js';
-import { cacheTeacherLogits, cachedTeacherFeeds, openTeacher, perBatchTeacherFeeds } from './teacherSignals.js';
+import { Trainer, type ExtraFeeds, type TrainData, type TrainerConfig, type TrainResult } from '../train/trainer.js';
+import { RetortError } from '../util/errors.js';
+import { classicKdTerms, type HintonOptions } from './hintonLoss.js';
+import { cachedTeacherFeeds, cacheTeacherValues, openTeacher, perBatchTeacherFeeds, teacherCacheBytes, teacherValues, type Teacher } from './teacherSignals.js';
+import { composeObjective, objectiveFeeds } from './terms/objective.js';
+import type { WeightedTerm } from './terms/types.js';
+
+/** 'auto' caches teacher values over the dataset up to this size, and runs the teacher per batch beyond it. */
+export const TEACHER_CACHE_LIMIT_BYTES = 1 << 30;
 
 export interface DistillationRun {
   teacher: ModelProto;
@@ -14,8 +21,14 @@ export interface DistillationRun {
   data: TrainData;
   /** Trainer settings; `loss` is set by distillation. */
   trainer: Omit<TrainerConfig, 'loss'>;
-  kd: HintonOptions;
-  /** 'auto' (default): cached unless augmented. 'per-batch' forces the teacher to run every step. */
+  /** Classic KD (Hinton et al. 2015): the `ce` and `kd` terms. Ignored when `terms` is given. */
+  kd?: HintonOptions;
+  /** The objective: a weighted sum of named terms. */
+  terms?: WeightedTerm[];
+  /**
+   * 'auto' (default): cached unless augmented (or larger than TEACHER_CACHE_LIMIT_BYTES).
+   * 'per-batch' forces the teacher to run every step.
+   */
   teacherSignal?: 'auto' | 'cached' | 'per-batch';
 }
 
@@ -23,25 +36,46 @@ export interface DistillationResult extends TrainResult {
   teacherSignal: 'cached' | 'per-batch' | 'none';
 }
 
+function objectiveTerms(run: DistillationRun): { terms: WeightedTerm[]; key?: string } {
+  if (run.terms) return { terms: run.terms, key: JSON.stringify(run.terms.map((t) => ({ name: t.name, weight: t.weight, kind: t.term.kind, options: t.term.options }))) };
+  if (!run.kd) throw new RetortError('BAD_ARGUMENT', 'A distillation run needs kd (classic KD options) or terms');
+  return { terms: classicKdTerms(run.kd) };
+}
+
 export async function createDistillationTrainer(run: DistillationRun, resumeFrom?: string): Promise<{ trainer: Trainer; teacherSignal: DistillationResult['teacherSignal']; close: () => Promise<void> }> {
-  const config: TrainerConfig = { ...run.trainer, loss: hintonLoss(run.kd) };
-  if (!needsTeacher(run.kd)) {
-    const trainer = await Trainer.create(run.student, config, run.data, { resumeFrom });
-    return { trainer, teacherSignal: 'none', close: () => trainer.dispose() };
+  const { terms, key } = objectiveTerms(run);
+  const values = [...new Set(terms.flatMap((t) => t.term.teacherValues))];
+  let teacher: Teacher | undefined;
+  let teacherFeeds: ExtraFeeds | undefined;
+  let signal: DistillationResult['teacherSignal'] = 'none';
+  let teacherSampleDims: Map<string, number[]> | undefined;
+  if (values.length > 0) {
+    teacher = await openTeacher(run.teacher, run.trainer.threads ?? 0, values);
+    const train = run.data.train;
+    const row = train.inputs.length / train.length;
+    const probe = await teacherValues(teacher, train.inputs.subarray(0, row), 1);
+    teacherSampleDims = new Map([...probe].map(([value, v]) => [value, v.sampleDims]));
+    const mode = run.teacherSignal ?? 'auto';
+    const perBatch = mode === 'per-batch' || (mode === 'auto' && (run.trainer.augmentation !== undefined || (await teacherCacheBytes(teacher, train)) > TEACHER_CACHE_LIMIT_BYTES));
+    teacherFeeds = perBatch ? perBatchTeacherFeeds(teacher) : cachedTeacherFeeds(await cacheTeacherValues(teacher, train));
+    signal = perBatch ? 'per-batch' : 'cached';
   }
-  const teacher = await openTeacher(run.teacher, run.trainer.threads ?? 0);
-  const mode = run.teacherSignal ?? 'auto';
-  const perBatch = mode === 'per-batch' || (mode === 'auto' && run.trainer.augmentation !== undefined);
-  const extraFeeds = perBatch ? perBatchTeacherFeeds(teacher) : cachedTeacherFeeds(await cacheTeacherLogits(teacher, run.data.train));
-  const trainer = await Trainer.create(run.student, config, run.data, { resumeFrom, extraFeeds, extraInputs: [TEACHER_LOGITS_INPUT] });
-  return {
-    trainer,
-    teacherSignal: perBatch ? 'per-batch' : 'cached',
-    close: async () => {
-      await trainer.dispose();
-      await teacher.session.dispose();
-    },
-  };
+  const objective = composeObjective(terms, { seed: run.trainer.seed, teacherSampleDims });
+  const config: TrainerConfig = { ...run.trainer, loss: key ? { ...objective.loss, key } : objective.loss };
+  try {
+    const trainer = await Trainer.create(run.student, config, run.data, { resumeFrom, extraFeeds: objectiveFeeds(objective, teacherFeeds), extraInputs: objective.extraInputs });
+    return {
+      trainer,
+      teacherSignal: signal,
+      close: async () => {
+        await trainer.dispose();
+        await teacher?.session.dispose();
+      },
+    };
+  } catch (error) {
+    await teacher?.session.dispose();
+    throw error;
+  }
 }
 
 export async function distill(run: DistillationRun, resumeFrom?: string): Promise<DistillationResult> {

@@ -4,13 +4,18 @@
  * The T^2 keeps the soft term's gradients on the scale of the hard term's as T changes (section 2).
  * KL is summed over classes and averaged over positions (PyTorch's kl_div 'batchmean').
  * alpha = 1 is hard-label training; alpha = 0 is soft targets only.
+ *
+ * Classic KD is the objective of two terms (terms/): `ce` weighted alpha and `kd` (forward KL at
+ * temperature T) weighted 1 - alpha; a term of weight 0 is left out, so alpha = 1 reads no teacher.
  */
-import { DataType } from '../onnx/dtype.js';
-import { newValueInfo } from '../onnx/proto.js';
-import { correctCount, softmaxCrossEntropy, LABELS_INPUT, type LossContext, type LossSpec, type LossTerm } from '../train/losses.js';
+import type { LossContext, LossSpec } from '../train/losses.js';
 import { RetortError } from '../util/errors.js';
+import { composeObjective, TEACHER_LOGITS_INPUT } from './terms/objective.js';
+import { klDivergence, softenedLogProbabilities } from './terms/primitives.js';
+import { crossEntropyTerm, kdTerm } from './terms/response.js';
+import type { WeightedTerm } from './terms/types.js';
 
-export const TEACHER_LOGITS_INPUT = 'teacher_logits';
+export { TEACHER_LOGITS_INPUT };
 
 export interface HintonOptions {
   temperature: number;
@@ -32,45 +37,20 @@ export function needsTeacher(options: HintonOptions): boolean {
 
 /** KL(softmax(teacher/T) || softmax(student/T)), summed over the last axis, mean over positions. */
 export function softenedKl(ctx: LossContext, student: string, teacher: string, temperature: number): string {
-  const { b } = ctx;
-  const dims = ctx.shape(student);
-  const positions = dims.slice(0, -1).reduce((a, c) => a * c, 1);
-  const soften = (x: string) => (temperature === 1 ? x : b.scale(x, 1 / temperature));
-  const logTeacher = b.op('LogSoftmax', [soften(teacher)], { axis: -1 });
-  const logStudent = b.op('LogSoftmax', [soften(student)], { axis: -1 });
-  const pointwise = b.mul(b.exp(logTeacher), b.sub(logTeacher, logStudent));
-  return b.scale(b.reduceSum(pointwise, dims.map((_, i) => i), false), 1 / positions);
+  const t = temperature === 1 ? 1 : ctx.b.constFloat(temperature);
+  return klDivergence(ctx.b, softenedLogProbabilities(ctx.b, teacher, t), softenedLogProbabilities(ctx.b, student, t), ctx.shape(student));
+}
+
+/** The classic KD objective as named terms: `ce` (weight alpha) and `kd` (weight 1 - alpha), zero weights left out. */
+export function classicKdTerms(options: HintonOptions): WeightedTerm[] {
+  checkHintonOptions(options);
+  const { temperature, alpha, logits } = options;
+  const terms: WeightedTerm[] = [];
+  if (alpha > 0) terms.push({ name: 'ce', weight: alpha, term: crossEntropyTerm({ student: logits }) });
+  if (alpha < 1) terms.push({ name: 'kd', weight: 1 - alpha, term: kdTerm({ divergence: 'forward-kl', temperature, student: logits }) });
+  return terms;
 }
 
 export function hintonLoss(options: HintonOptions): LossSpec {
-  checkHintonOptions(options);
-  const { temperature, alpha } = options;
-  return {
-    kind: 'subgraph',
-    build: (ctx: LossContext): LossTerm => {
-      const { b } = ctx;
-      const logits = options.logits ?? ctx.modelOutput;
-      const hard = softmaxCrossEntropy(ctx, logits, 'index', LABELS_INPUT);
-      if (!needsTeacher(options)) return hard;
-      const dims = ctx.shape(logits);
-      const teacherInput = newValueInfo({
-        name: TEACHER_LOGITS_INPUT,
-        type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
-      });
-      const soft = b.scale(softenedKl(ctx, logits, TEACHER_LOGITS_INPUT, temperature), (1 - alpha) * temperature * temperature);
-      const value = alpha === 0 ? soft : b.add(b.scale(hard.value, alpha), soft);
-      return {
-        value,
-        inputs: [...hard.inputs, teacherInput],
-        stopGradients: [TEACHER_LOGITS_INPUT],
-        metrics: { ...hard.metrics, teacherAgreement: agreement(ctx, logits, dims.length) },
-      };
-    },
-  };
-}
-
-/** Positions where the student's top class is the teacher's (a fidelity metric, not differentiated). */
-function agreement(ctx: LossContext, logits: string, rank: number): string {
-  const teacherTop = ctx.b.op('ArgMax', [TEACHER_LOGITS_INPUT], { axis: -1, keepdims: 0 });
-  return correctCount(ctx.b, logits, teacherTop, rank);
+  return composeObjective(classicKdTerms(options), { seed: 0 }).loss;
 }

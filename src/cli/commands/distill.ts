@@ -19,6 +19,9 @@ import { DATA_SOURCES, loadDataSource } from '../../data/sources.js';
 import { chooseBiasOffset, countErrors, findOutputBias, offsetGrid, withClassBias, type ClassErrors } from '../../distill/biasCorrection.js';
 import { createDistillationTrainer } from '../../distill/distill.js';
 import { omitClass } from '../../distill/omitClass.js';
+import { hintPretrain, splitHintTerms } from '../../distill/hintStage.js';
+import { parseTermArgument, termHelp } from '../../distill/terms/registry.js';
+import type { WeightedTerm } from '../../distill/terms/types.js';
 import { teacherAgreement } from '../../eval/fidelity.js';
 import { datasetLogits, type DatasetLogits } from '../../eval/logits.js';
 import { predictionsOf } from '../../eval/metrics/predictions.js';
@@ -32,6 +35,7 @@ import type { Augmentation, TrainerConfig } from '../../train/trainer.js';
 import { OPTIMIZER_KINDS } from '../../train/optimizers/index.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { RetortError } from '../../util/errors.js';
+import { isVariant, registerVariantOptions, runVariant, type VariantFlags } from '../distillVariants.js';
 import { pct, printSummary, type ClassSummary, type DistillConfig, type DistillEpoch, type DistillMetrics, type ModelSource, type TestErrors } from '../distillReport.js';
 import { bad, choice, defaultLr, optimizationOptions, optimizerSpec, parseNumber, scheduleSpec, SCHEDULES, type OptimizerFlags, type ScheduleFlags } from '../trainingOptions.js';
 
@@ -47,7 +51,8 @@ const BIAS_GRID = { max: 10, step: 0.25 };
 const JITTER_PIXELS = 2;
 
 interface DistillFlags extends OptimizerFlags, ScheduleFlags {
-  teacher: string;
+  /** Repeatable: several files make a teacher ensemble (distillVariants.ts). */
+  teacher: string[];
   student?: string;
   studentArch?: string;
   data: string;
@@ -68,12 +73,14 @@ interface DistillFlags extends OptimizerFlags, ScheduleFlags {
   checkpointEvery?: string;
   resume?: boolean;
   omitClass?: string;
+  term?: string[];
+  hintEpochs?: string;
   threads: string;
   json?: boolean;
 }
 
 /** Fields a resumed run must share with the run that wrote the checkpoint (the Trainer checks the rest). */
-const RESUME_FIELDS = ['teacher', 'student', 'data', 'limitTrain', 'validation', 'omitClass', 'temperature', 'alpha', 'jitter'] as const;
+const RESUME_FIELDS = ['teacher', 'student', 'data', 'limitTrain', 'validation', 'omitClass', 'temperature', 'alpha', 'jitter', 'terms', 'hintEpochs'] as const;
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -115,6 +122,8 @@ function classSummary(errors: ClassErrors, classIndex: number): ClassSummary {
 }
 
 async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise<void> {
+  // Ensembles, long-tailed data, born-again, auxiliary heads and mutual learning: distillVariants.ts.
+  if (isVariant(flags as unknown as VariantFlags)) return runVariant(flags as unknown as VariantFlags);
   const started = performance.now();
   // --- Validate the command line before any work.
   if ((flags.student === undefined) === (flags.studentArch === undefined)) {
@@ -144,6 +153,14 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
   if (omittedClass !== null && validationSize === 0) throw bad('--omit-class needs a validation split (--validation > 0) to choose the bias correction on');
   const threads = parseNumber('--threads', flags.threads, 'nonnegative-int');
   const architecture = flags.studentArch === undefined ? undefined : parseArchitecture(flags.studentArch);
+  const terms: WeightedTerm[] | undefined = flags.term && flags.term.length > 0 ? flags.term.map(parseTermArgument) : undefined;
+  const hintEpochs = flags.hintEpochs === undefined ? 0 : parseNumber('--hint-epochs', flags.hintEpochs, 'nonnegative-int');
+  if (hintEpochs > 0) {
+    const split = splitHintTerms(terms ?? []);
+    if (split.hints.length === 0) throw bad('--hint-epochs needs at least one hint term (--term fitnet:student=VALUE,teacher=VALUE)');
+    if (split.rest.length === 0) throw bad('--hint-epochs: stage 2 needs terms besides the hints (e.g. --term kd:temperature=4 --term ce)');
+  }
+  if (hintEpochs > 0 && flags.resume) throw bad('--resume continues stage 2 only from its checkpoint; it cannot go with --hint-epochs (run stage 1 again without --resume)');
 
   const outDir = resolve(flags.out);
   const metricsPath = join(outDir, METRICS_FILE);
@@ -166,7 +183,7 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
   if (omittedClass !== null && omittedClass >= classes) throw bad(`--omit-class ${omittedClass}: ${dataName} has classes 0..${classes - 1}`);
   // Fail before training, not after, when the student has no output bias to correct.
   if (omittedClass !== null) findOutputBias(student);
-  const teacherPath = resolve(flags.teacher);
+  const teacherPath = resolve(flags.teacher[0]!);
   const teacher = loadModel(teacherPath);
 
   let train: Dataset = limitTrain === null ? sources.train : subset(sources.train, limitTrain);
@@ -203,6 +220,8 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
     checkpointEvery,
     maxSteps,
     threads,
+    ...(terms ? { terms: terms.map((t) => ({ name: t.name, weight: t.weight, kind: t.term.kind, options: t.term.options })) } : {}),
+    ...(hintEpochs > 0 ? { hintEpochs } : {}),
   };
   const previous = flags.resume ? readMetrics(metricsPath) : null;
   if (previous) {
@@ -234,9 +253,22 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
     progress: flags.json ? 'silent' : 'auto',
     ...(augmentation ? { augmentation } : {}),
   };
+  const trainData = { train: transferSet, ...(validation ? { validation } : {}) };
+  let stageTwoStudent = student;
+  let stageTwoTerms = terms;
+  if (hintEpochs > 0) {
+    // FitNets stage 1 (Romero et al. 2015): hints only, up to the guided layers; no checkpoint of its own.
+    const t0 = performance.now();
+    const { checkpoint: _checkpoint, ...stageOneConfig } = trainerConfig;
+    void _checkpoint;
+    const stageOne = await hintPretrain({ teacher, student, data: { train: transferSet }, trainer: { ...stageOneConfig, epochs: hintEpochs }, terms: terms!, teacherSignal });
+    if (!flags.json) process.stderr.write(`FitNets stage 1: ${stageOne.steps} steps of hint training, last hint loss ${stageOne.lastLoss.toFixed(5)}, ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    stageTwoStudent = stageOne.student;
+    stageTwoTerms = splitHintTerms(terms!).rest;
+  }
   const teacherStarted2 = performance.now();
   const run = await createDistillationTrainer(
-    { teacher, student, data: { train: transferSet, ...(validation ? { validation } : {}) }, trainer: trainerConfig, kd: { temperature, alpha }, teacherSignal },
+    { teacher, student: stageTwoStudent, data: trainData, trainer: trainerConfig, ...(stageTwoTerms ? { terms: stageTwoTerms } : { kd: { temperature, alpha } }), teacherSignal },
     flags.resume ? checkpointPath : undefined,
   );
   const { trainer } = run;
@@ -359,13 +391,13 @@ export function registerDistill(program: Command): void {
         'the transfer set has no K, and the student\'s output bias for K is then raised by the offset that makes the fewest errors ' +
         'on the validation split (chosen from 0 to 10 in steps of 0.25); the table shows the student before and after.',
     )
-    .requiredOption('--teacher <file>', 'teacher ONNX model; its first input takes the data, its first output gives the logits')
+    .option('--teacher <file>', 'teacher ONNX model; its first input takes the data, its first output gives the logits; repeat for an ensemble (see --teacher-weights); not needed with --mutual or --aux-head', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--student <file>', 'student ONNX model to train (e.g. exported from PyTorch)')
     .option('--student-arch <spec>', 'student architecture to build: mlp:800,800[,dropout=0.5], lenet-300-100, lenet5, resnet:8,16[,blocks=2]')
     .addOption(new Option('--data <name>', `training data: ${DATA_SOURCES.join(', ')}`).makeOptionMandatory())
     .requiredOption('--out <dir>', 'output folder for student.onnx, metrics.json and the checkpoint (created if missing)')
-    .option('--temperature <T>', 'softmax temperature of the soft targets, > 0 (the paper uses 20 on MNIST)', '20')
-    .option('--alpha <x>', 'weight of the hard-label cross-entropy in [0, 1]; the soft term gets 1 - alpha (0 = soft targets only)', '0.1')
+    .option('--temperature <T>', 'classic KD: softmax temperature of the soft targets, > 0 (the paper uses 20 on MNIST); ignored with --term', '20')
+    .option('--alpha <x>', 'classic KD: weight of the hard-label cross-entropy in [0, 1]; the soft term gets 1 - alpha (0 = soft targets only); ignored with --term', '0.1')
     .option('--epochs <n>', 'passes over the transfer set', '10')
     .option('--batch-size <n>', 'samples per step (the last partial batch of an epoch is dropped)', '128');
   for (const option of optimizationOptions()) command.addOption(option);
@@ -379,7 +411,35 @@ export function registerDistill(program: Command): void {
     .option('--checkpoint-every <n>', `write OUT/${CHECKPOINT_FILE} every n steps (default: every epoch); also written when the run ends or stops`)
     .option('--resume', `continue exactly from OUT/${CHECKPOINT_FILE}; the command line must describe the same run`)
     .option('--omit-class <k>', 'leave every training example of class k out of the transfer set, then correct the student\'s output bias for k on the validation split')
+    .option(
+      '--term <spec>',
+      'a term of the distillation objective, KIND[:OPTION=VALUE,...]; repeat for a weighted sum of terms (replaces the classic --temperature/--alpha objective; see the list below)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--hint-epochs <n>', 'FitNets two-stage training: first n epochs on the fitnet terms alone (only the layers up to the guided values and the regressors learn), then --epochs on the other terms', '0')
     .option('--threads <n>', 'ORT intra-op threads, 0 to let ORT choose', '0')
-    .option('--json', 'print the metrics as JSON on stdout (no progress output)')
+    .option('--json', 'print the metrics as JSON on stdout (no progress output)');
+  registerVariantOptions(command);
+  command
+    .addHelpText('after', `
+Distillation terms (--term KIND:OPTION=VALUE,...; every value name is an ONNX value name of the student or the teacher):
+${termHelp()}
+  A schedule is a number or FROM>TO@STEPS (linear over STEPS updates, then TO), or FROM>TO@STEPS~cosine.
+  Each term's value is reported as a metric by its name; the loss is the weighted sum.
+
+Examples:
+  classic KD (Hinton et al. 2015), the default objective:
+    retort distill --teacher t.onnx --student-arch mlp:800,800 --data mnist --out out --temperature 20 --alpha 0.1
+  the same objective written as terms, with the temperature annealed from 8 to 2:
+    retort distill ... --term ce:weight=0.1 --term 'kd:weight=0.9,temperature=8>2@5000'
+  reverse KL (MiniLLM) plus hard labels:
+    retort distill ... --term kd:divergence=reverse-kl,temperature=1,weight=0.9 --term ce:weight=0.1
+  FitNets, two stages (hints for 2 epochs, then KD):
+    retort distill ... --term fitnet:student=relu1,teacher=relu2 --term kd:temperature=4,weight=0.9 --term ce:weight=0.1 --hint-epochs 2
+  attention transfer between paired conv blocks (quote the ; for the shell), with KD:
+    retort distill ... --term 'at:pairs=layer1.0:layer1.0;layer2.0:layer2.0,weight=1000' --term kd:temperature=4,weight=0.9 --term ce:weight=0.1
+  relational KD on embeddings:
+    retort distill ... --term rkd:student=flatten,teacher=flatten,distance=25,angle=50 --term ce
+`)
     .action(async (flags: DistillFlags) => runDistill(flags, process.argv));
 }
