@@ -7,21 +7,22 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isRetortError, type RetortErrorCode } from '../util/errors.js';
+import { registerDemo } from './commands/demo.js';
 import { registerGradcheck } from './commands/gradcheck.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerTrain } from './commands/train.js';
 import { registerDistill } from './commands/distill.js';
-import { registerPrune } from './commands/prune.js';
-import { registerEval } from './commands/eval.js';
-import { registerCompare } from './commands/compare.js';
 import { registerPruneStructured } from './commands/pruneStructured.js';
 import { registerFactorize } from './commands/factorize.js';
 import { registerCompressDeep } from './commands/compressDeep.js';
-import { registerQuantize } from './commands/quantize.js';
+import { registerPrune } from './commands/prune.js';
+import { registerEval } from './commands/eval.js';
+import { registerCompare } from './commands/compare.js';
 import { registerQat } from './commands/qat.js';
 import { registerTernarize } from './commands/ternarize.js';
+import { registerQuantize } from './commands/quantize.js';
 
-const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDistill, registerEval, registerCompare, registerPrune, registerPruneStructured, registerFactorize, registerCompressDeep, registerQuantize, registerQat, registerTernarize];
+const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDemo, registerDistill, registerEval, registerCompare, registerPrune, registerPruneStructured, registerFactorize, registerCompressDeep, registerQuantize, registerQat, registerTernarize];
 
 /** RetortError codes that mean "the arguments are wrong", not "the work failed". */
 const usageErrorCodes: ReadonlySet<RetortErrorCode> = new Set(['BAD_ARGUMENT', 'UNKNOWN_INPUT']);
