@@ -10,7 +10,7 @@ import type { ModelProto } from '../onnx/proto.js';
 import { makeTensor } from '../onnx/tensor.js';
 import { quantizeTensor } from './affine.js';
 import { quantizeConvDynamic } from './dynamicConv.js';
-import { matMulFormOf } from './matMulForm.js';
+import { matMulFormOf, releaseWeight } from './matMulForm.js';
 import { isExcluded, type DynamicOptions } from './options.js';
 
 export const MS_DOMAIN = 'com.microsoft';
@@ -54,7 +54,7 @@ export function quantizeDynamic(source: ModelProto, options: DynamicOptions): Dy
     });
     graph.removeNode(replacement);
     graph.replaceNode(node, [replacement]);
-    if (graph.consumersOf(form.weightName).length === 0) graph.removeInitializer(form.weightName);
+    releaseWeight(graph, form);
     quantizedNodes.push(node.name);
   }
   ensureMsOpset(model);

@@ -15,7 +15,7 @@ import { augmentForCalibration } from './calibration/collect.js';
 import type { CalibrationDataReader } from './calibration/reader.js';
 import { ensureMsOpset, MS_DOMAIN } from './dynamic.js';
 import { gptqQuantizeBlocks, HessianAccumulator } from './gptq.js';
-import { matMulFormOf, transpose2d, type MatMulForm } from './matMulForm.js';
+import { matMulFormOf, releaseWeight, transpose2d, type MatMulForm } from './matMulForm.js';
 import { isExcluded, type WeightOnlyOptions } from './options.js';
 import { Session, type Feeds } from '../runtime/session.js';
 
@@ -90,7 +90,7 @@ export async function quantizeWeightOnly(source: ModelProto, options: WeightOnly
     if (form.bias) replacements.push(graph.addNode({ opType: 'Add', inputs: [product, form.bias], outputs: [output], name: graph.uniqueName(`${node.name || base}_bias`) }));
     for (const r of replacements) graph.removeNode(r);
     graph.replaceNode(node, replacements);
-    if (graph.consumersOf(form.weightName).length === 0) graph.removeInitializer(form.weightName);
+    releaseWeight(graph, form);
     quantizedNodes.push(node.name);
   }
   ensureMsOpset(model);
