@@ -7,8 +7,8 @@ import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { DATA_SOURCES } from '../data/sources.js';
 import type { Attack } from '../eval/attacks.js';
-import type { DataSelection, EvaluationSettings } from '../report/index.js';
-import type { ComparisonReport, Estimate } from '../report/types.js';
+import { HUFFMAN_LEGEND, type DataSelection, type EvaluationSettings } from '../report/index.js';
+import type { ComparisonReport, Estimate, Fairness } from '../report/types.js';
 import { parseInputShape } from './commands/inspect.js';
 import { formatBytes, formatFields, formatMetric, formatTable, type Cell } from './format.js';
 import { bad, choice, parseNumber } from './trainingOptions.js';
@@ -105,17 +105,23 @@ const percent = (e: Estimate): string =>
   `${(100 * e.value).toFixed(2)}%${e.interval ? ` [${(100 * e.interval.lower).toFixed(2)}, ${(100 * e.interval.upper).toFixed(2)}]` : ''}`;
 const decimal = (e: Estimate): string => `${e.value.toFixed(4)}${e.interval ? ` [${e.interval.lower.toFixed(4)}, ${e.interval.upper.toFixed(4)}]` : ''}`;
 
-/** One row per model: cost, then quality, then fidelity and robustness where measured. */
+/** Worst class as `class: accuracy`, then the best-minus-worst accuracy and ECE gaps over the classes. */
+function fairnessCells(f: Fairness): Cell[] {
+  return [`${f.worstClass.class}: ${(100 * f.worstClass.accuracy).toFixed(2)}%`, `${(100 * f.accuracyGap).toFixed(2)} pp`, f.eceGap.toFixed(4)];
+}
+
+/** One row per model: cost, then quality (with per-class fairness), then fidelity and robustness where measured. */
 export function comparisonTable(report: ComparisonReport): string {
   const withFidelity = report.models.some((m) => m.fidelity);
   const withRobustness = report.models.some((m) => m.robustness);
-  const headers = ['model', 'parameters', 'non-zero', 'size', 'gzip', 'MACs', 'p50 ms', 'p95 ms', 'samples/s', 'accuracy', 'NLL', 'ECE'];
+  const headers = ['model', 'parameters', 'non-zero', 'size', 'gzip', 'huffman', 'MACs', 'p50 ms', 'p95 ms', 'samples/s', 'accuracy', 'NLL', 'ECE', 'worst class', 'acc gap', 'ECE gap'];
   if (withFidelity) headers.push('agreement', 'KL');
   if (withRobustness) headers.push('robust accuracy');
   const rows = report.models.map((m) => {
     const row: Cell[] = [
-      m.name, m.parameters, m.nonZeroParameters, formatBytes(m.bytes.raw), formatBytes(m.bytes.gzip), formatMetric(m.macs.total),
-      m.latency.p50Ms.toFixed(3), m.latency.p95Ms.toFixed(3), Math.round(m.latency.throughput), percent(m.metrics.accuracy), decimal(m.metrics.nll), decimal(m.metrics.ece),
+      m.name, m.parameters, m.nonZeroParameters, formatBytes(m.bytes.raw), formatBytes(m.bytes.gzip), m.bytes.huffman === undefined ? '-' : formatBytes(m.bytes.huffman),
+      formatMetric(m.macs.total), m.latency.p50Ms.toFixed(3), m.latency.p95Ms.toFixed(3), Math.round(m.latency.throughput),
+      percent(m.metrics.accuracy), decimal(m.metrics.nll), decimal(m.metrics.ece), ...fairnessCells(m.metrics.fairness),
     ];
     if (withFidelity) row.push(m.fidelity ? percent(m.fidelity.agreement) : '-', m.fidelity ? decimal(m.fidelity.kl) : '-');
     if (withRobustness) row.push(m.robustness ? percent(m.robustness.accuracy) : '-');
@@ -132,7 +138,11 @@ export function settingsFields(report: ComparisonReport): string {
     ['data', `${report.data.name} ${report.data.split}, ${report.data.samples} samples`],
     ['intervals', s.bootstrap > 0 ? `${Math.round(100 * s.confidence)}% percentile bootstrap, ${s.bootstrap} resamples, seed ${s.seed}` : 'none (--bootstrap 0)'],
     ['calibration', `${s.calibrationBins} equal-width bins`],
+    ['fairness', 'per true class: worst-class accuracy, best-minus-worst accuracy (pp) and top-label ECE'],
   ];
+  if (report.models.some((model) => model.bytes.huffman !== undefined)) {
+    fields.push(['huffman', `${HUFFMAN_LEGEND}; "-": float weights with many distinct values`]);
+  }
   if (m) {
     fields.push(['latency', `ORT ${m.latency.provider}, ${m.latency.threads} threads, batch ${m.latency.batch}: p50/p95 of ${m.latency.runs} runs after ${m.latency.warmup} warm-up`]);
     fields.push(['MACs for', Object.entries(m.macs.inputShapes).map(([n, d]) => `${n}=${d.join('x')}`).join(' ')]);

@@ -76,6 +76,25 @@ export const CLIENT_SCRIPT = String.raw`
     },
   });
 
+  new Chart(document.getElementById('per-class-ece'), {
+    type: 'bar',
+    data: {
+      labels: classLabels,
+      datasets: models.map(function (m, i) {
+        return { label: m.name, data: m.metrics.fairness.perClass.map(function (c) { return c.ece; }), backgroundColor: colorOf(i) };
+      }),
+    },
+    options: {
+      scales: { x: axis('class'), y: axis('ECE on the class\'s samples', { min: 0 }) },
+      plugins: {
+        legend: { position: 'bottom' },
+        tooltip: { callbacks: { afterLabel: function (ctx) {
+          return 'samples: ' + models[ctx.datasetIndex].metrics.fairness.perClass[ctx.dataIndex].samples;
+        } } },
+      },
+    },
+  });
+
   models.forEach(function (m, i) {
     var bins = m.metrics.reliability;
     new Chart(document.getElementById('reliability-' + i), {

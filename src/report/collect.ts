@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Dataset } from '../data/dataset.js';
 import { adversarialDataset, describeAttack, InputGradients, type Attack } from '../eval/attacks.js';
 import { measureCost } from '../eval/cost/index.js';
+import { classFairness } from '../eval/fairness.js';
 import { agreementPerSample, darkKnowledgeTau, klPerSample } from '../eval/fidelity.js';
 import { datasetLogits } from '../eval/logits.js';
 import { brierPerSample, correctPerSample, expectedCalibrationError, nllPerSample, predictionsOf, type Predictions } from '../eval/metrics/index.js';
@@ -50,6 +51,7 @@ export function metricsEntry(predictions: Predictions, settings: Pick<Evaluation
     reliability: summary.calibration.bins,
     perClass: summary.perClass,
     confusion: Array.from({ length: classes }, (_, r) => Array.from(counts.subarray(r * classes, (r + 1) * classes))),
+    fairness: classFairness(predictions, { bins }),
   };
 }
 

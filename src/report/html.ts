@@ -1,15 +1,15 @@
 /**
  * The comparison report as ONE self-contained HTML file: styles, Chart.js and the page script are
  * inline, and a Content-Security-Policy forbids every fetch, so the page works offline and cannot
- * call out. Charts: accuracy vs size and vs latency with the Pareto front, per-class accuracy, a
- * reliability diagram per model, per-layer sparsity and bit-width per model; then a table of every
+ * call out. Charts: accuracy vs size and vs latency with the Pareto front, per-class accuracy and
+ * per-class ECE, a reliability diagram per model, per-layer sparsity and bit-width per model; then a table of every
  * number. Every user string is escaped (escape.ts).
  */
 import { chartJsSource } from './chartLibrary.js';
 import { CLIENT_SCRIPT } from './client.js';
 import { escapeHtml, jsonForScript } from './escape.js';
 import { paretoFront } from './pareto.js';
-import { renderTable } from './table.js';
+import { HUFFMAN_LEGEND, renderTable } from './table.js';
 import type { ComparisonReport, ModelEntry } from './types.js';
 
 /** Tableau 10: distinguishable, colour-blind-considerate, one colour per model everywhere. */
@@ -35,6 +35,7 @@ h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 28px 0 12px; }
 h3 { font-size: 15px; margin: 0 0 8px; overflow-wrap: anywhere; }
 .meta { color: var(--muted); margin: 0 0 8px; }
+.legend { font-size: 13px; margin: 10px 0 0; }
 .grid { display: grid; gap: 16px; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 16px; }
 .chart { position: relative; height: 340px; }
@@ -92,9 +93,13 @@ ${card('Accuracy vs file size (dashed: Pareto front)', 'accuracy-vs-size')}
 ${card('Accuracy vs latency (dashed: Pareto front)', 'accuracy-vs-latency')}
 </div>
 <h2>Numbers</h2>
-<section class="card scroll">${renderTable(report, colorOf)}</section>
-<h2>Per-class accuracy</h2>
-<div class="grid">${card('Accuracy per class (recall)', 'per-class-accuracy')}</div>
+<section class="card scroll">${renderTable(report, colorOf)}
+<p class="meta legend">Hover a column header for its definition.${report.models.some((m) => m.bytes.huffman !== undefined) ? ` Huffman: ${escapeHtml(HUFFMAN_LEGEND)}; – where the weights take many distinct values.` : ''}</p></section>
+<h2>Per-class accuracy and calibration</h2>
+<div class="grid">
+${card('Accuracy per class (recall)', 'per-class-accuracy')}
+${card('ECE per class (top-label, on the class\'s own samples)', 'per-class-ece')}
+</div>
 <h2>Calibration</h2>
 <div class="grid">
 ${perModel('reliability', (m) => `${m.name}: reliability (ECE ${m.metrics.ece.value.toFixed(4)})`)}

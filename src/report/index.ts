@@ -4,5 +4,6 @@ export { compareModels, type CompareOptions, type DataSelection, type ModelFile 
 export { evaluateModelFile, fidelityEntry, metricsEntry, modelNames, type EvaluationSettings } from './collect.js';
 export { renderReportHtml, tradeOffFronts, PALETTE } from './html.js';
 export { escapeHtml, jsonForScript } from './escape.js';
+export { HUFFMAN_LEGEND } from './table.js';
 export { paretoFront, type TradeOffPoint } from './pareto.js';
 export { writeReport } from './write.js';

@@ -12,6 +12,11 @@ interface Column {
 
 const dash = '–';
 
+/** The Huffman-coded size in one line (definition: src/eval/cost/huffmanSize.ts). */
+export const HUFFMAN_LEGEND =
+  'the file with each layer\'s weight values Huffman coded as in Deep Compression (Han et al. 2016): codes + codebook, or ' +
+  'Huffman-coded values and relative positions of the non-zeros where cheaper; everything else at its raw size';
+
 function columns(report: ComparisonReport): Column[] {
   const batch = report.models[0]?.latency.batch ?? 1;
   const cols: Column[] = [
@@ -20,6 +25,11 @@ function columns(report: ComparisonReport): Column[] {
     { header: 'non-zero', note: 'parameters that are not exactly zero', cell: (m) => `${formatCount(m.nonZeroParameters)} (${formatPercent(m.parameters ? m.nonZeroParameters / m.parameters : 0, 1)})` },
     { header: 'size', note: 'the .onnx file as stored', cell: (m) => formatBytes(m.bytes.raw) },
     { header: 'gzip', note: 'the file through gzip -9', cell: (m) => formatBytes(m.bytes.gzip) },
+    {
+      header: 'Huffman',
+      note: `${HUFFMAN_LEGEND}; shown only for quantized or weight-shared weights (at most 256 distinct values per layer)`,
+      cell: (m) => (m.bytes.huffman === undefined ? dash : formatBytes(m.bytes.huffman)),
+    },
     { header: 'MACs', note: 'multiply-adds of Conv/MatMul/Gemm for the stated input shape', cell: (m) => formatMetricCount(m.macs.total) },
     { header: `p50 ms (batch ${batch})`, note: 'median ORT run time after warm-up', cell: (m) => m.latency.p50Ms.toFixed(3) },
     { header: 'p95 ms', note: '95th percentile ORT run time', cell: (m) => m.latency.p95Ms.toFixed(3) },
@@ -28,6 +38,13 @@ function columns(report: ComparisonReport): Column[] {
     { header: 'NLL', note: 'mean negative log-likelihood, nats', cell: (m) => formatEstimate(m.metrics.nll, 'number') },
     { header: 'Brier', note: 'multi-class Brier score', cell: (m) => formatEstimate(m.metrics.brier, 'number') },
     { header: 'ECE', note: `top-label expected calibration error, ${report.settings.calibrationBins} equal-width bins`, cell: (m) => formatEstimate(m.metrics.ece, 'number') },
+    {
+      header: 'worst class',
+      note: 'the class with the lowest accuracy (recall) on its own samples: class: accuracy',
+      cell: (m) => `${m.metrics.fairness.worstClass.class}: ${formatPercent(m.metrics.fairness.worstClass.accuracy)}`,
+    },
+    { header: 'accuracy gap', note: 'best-class minus worst-class accuracy, percentage points', cell: (m) => `${(100 * m.metrics.fairness.accuracyGap).toFixed(2)} pp` },
+    { header: 'ECE gap', note: 'largest minus smallest per-class top-label ECE (each class\'s own samples)', cell: (m) => m.metrics.fairness.eceGap.toFixed(4) },
   ];
   if (report.models.some((m) => m.fidelity)) {
     cols.push(

@@ -7,10 +7,11 @@
 import type { Attack } from '../eval/attacks.js';
 import type { Interval } from '../eval/bootstrap.js';
 import type { ModelCost } from '../eval/cost/types.js';
+import type { Fairness } from '../eval/fairness.js';
 import type { CalibrationBin } from '../eval/metrics/calibration.js';
 import type { ClassScores } from '../eval/metrics/classification.js';
 
-export type { Attack, CalibrationBin, ClassScores, Interval, ModelCost };
+export type { Attack, CalibrationBin, ClassScores, Fairness, Interval, ModelCost };
 export type { LayerCost, Latency, ModelBytes } from '../eval/cost/types.js';
 
 /** A point estimate with an optional percentile-bootstrap interval (src/eval/bootstrap.ts). */
@@ -34,6 +35,11 @@ export interface MetricsEntry {
   perClass: ClassScores[];
   /** confusion[true][predicted]. */
   confusion: number[][];
+  /**
+   * Classes as groups (src/eval/fairness.ts): accuracy and top-label ECE per class, the worst and
+   * best class, and the best-minus-worst gaps in accuracy and ECE.
+   */
+  fairness: Fairness;
 }
 
 /** Agreement of a model with a teacher over the same samples (Stanton et al. 2021). */

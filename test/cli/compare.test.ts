@@ -43,6 +43,13 @@ describe('retort compare', () => {
       assert.ok(f.agreement.value >= 0 && f.agreement.value <= 1 && f.kl.value >= 0, JSON.stringify(f));
       assert.ok(f.agreement.interval && f.kl.interval);
     }
+    for (const m of report.models) {
+      const f = m.metrics.fairness;
+      assert.equal(f.perClass.length, 10);
+      assert.equal(f.perClass.reduce((s, c) => s + c.samples, 0), 200);
+      assert.ok(f.worstClass.accuracy <= f.bestClass.accuracy && f.accuracyGap === f.bestClass.accuracy - f.worstClass.accuracy, JSON.stringify(f));
+      assert.equal(m.bytes.huffman, undefined, 'float models with random weights have no Huffman size');
+    }
     // LeNet-5 takes [1, 28, 28] images and counts its MACs for them.
     assert.deepEqual(Object.values(report.models[2]!.macs.inputShapes), [[1, 1, 28, 28]]);
     assert.deepEqual(report.models[2]!.perLayer.map((l) => l.opType), ['Conv', 'Conv', 'Gemm', 'Gemm']);
@@ -54,7 +61,7 @@ describe('retort compare', () => {
     const html = path.join(dir, 'chosen.html');
     const r = retort('compare', models[0]!, models[1]!, ...quick, '--bootstrap', '0', '--teacher', models[2]!, '--html', html);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^model\s+parameters.*agreement\s+KL/);
+    assert.match(r.stdout, /^model\s+parameters\s+non-zero\s+size\s+gzip\s+huffman\s+MACs\s+.*ECE\s+worst class\s+acc gap\s+ECE gap\s+agreement\s+KL\n/);
     assert.match(r.stdout, /fidelity\s+against lenet5/);
     assert.ok(existsSync(html));
   });

@@ -1,7 +1,8 @@
 /**
  * `retort eval` end to end on a small model with seeded random weights and the first 200 MNIST test
  * images: exit codes, the --json shape, accuracy and loss against the trainer's own evaluator (a
- * separate implementation), FGSM at epsilon 0 leaving accuracy unchanged, and --html.
+ * separate implementation), per-class fairness against the per-class scores, the Huffman size of an
+ * int8 model, FGSM at epsilon 0 leaving accuracy unchanged, and --html.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,8 @@ import { loadMnist } from '../../src/data/mnist.js';
 import { sliceDataset } from '../../src/data/dataset.js';
 import { Session } from '../../src/runtime/session.js';
 import { evaluateClassifier } from '../../src/train/evaluate.js';
+import { loadModel, saveModel } from '../../src/onnx/model.js';
+import { quantizeDynamic } from '../../src/quantize/dynamic.js';
 import type { ComparisonReport } from '../../src/report/types.js';
 import { saveThreeModels } from '../report/models.js';
 
@@ -52,6 +55,19 @@ describe('retort eval', () => {
     assert.equal(interval.resamples, 20);
     assert.ok(interval.lower <= m.metrics.accuracy.value && m.metrics.accuracy.value <= interval.upper);
     assert.deepEqual([m.latency.batch, m.latency.threads, m.latency.runs, m.latency.warmup], [1, 1, 3, 1]);
+    // Seeded random float weights: no Huffman size.
+    assert.deepEqual(Object.keys(m.bytes).sort(), ['gzip', 'raw']);
+
+    // Fairness: per true class, agreeing with the per-class scores (recall is the class's accuracy).
+    const f = m.metrics.fairness;
+    assert.deepEqual(f.perClass.map((c) => [c.class, c.samples]), m.metrics.perClass.map((c) => [c.class, c.support]));
+    const recalls = m.metrics.perClass.filter((c) => c.support > 0).map((c) => c.recall!);
+    assert.deepEqual(f.perClass.filter((c) => c.samples > 0).map((c) => c.accuracy), recalls);
+    assert.equal(f.worstClass.accuracy, Math.min(...recalls));
+    assert.equal(f.worstClass.accuracy, f.perClass[f.worstClass.class]!.accuracy);
+    assert.ok(Math.abs(f.accuracyGap - (Math.max(...recalls) - Math.min(...recalls))) < 1e-12);
+    const eces = f.perClass.filter((c) => c.samples > 0).map((c) => c.ece!);
+    assert.ok(eces.every((e) => e >= 0 && e <= 1) && Math.abs(f.eceGap - (Math.max(...eces) - Math.min(...eces))) < 1e-12, JSON.stringify(eces));
 
     // The trainer's evaluator, on the same 200 images, agrees on accuracy and mean NLL.
     const session = await Session.create(readFileSync(model));
@@ -74,10 +90,28 @@ describe('retort eval', () => {
     const html = path.join(dir, 'out', 'eval.html');
     const r = retort('eval', model, ...quick, '--html', html);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^model\s+parameters/);
+    assert.match(r.stdout, /^model\s+parameters\s+non-zero\s+size\s+gzip\s+huffman\s+MACs\s+.*ECE\s+worst class\s+acc gap\s+ECE gap\n/);
+    // A float model has no Huffman size: '-' right after the gzip size.
+    assert.match(r.stdout.split('\n')[1]!, /^mlp-16\s+\S+\s+\S+\s+\S+ KiB\s+\S+ KiB\s+-\s/);
+    assert.match(r.stdout, /fairness\s+per true class/);
+    assert.match(r.stdout, /per class\n\s+class\s+support\s+precision\s+recall\s+F1\s+ECE\n/);
     assert.match(r.stdout, /per layer/);
     assert.ok(existsSync(html));
     assert.match(readFileSync(html, 'utf8'), /^<!doctype html>/);
+  });
+
+  it('an int8 model: a Huffman size in --json and in the table, with its definition', () => {
+    const int8 = path.join(dir, 'mlp-16-int8.onnx');
+    const float = loadModel(model);
+    saveModel(quantizeDynamic(float, { method: 'dynamic', weights: { symmetric: true, granularity: 'per-channel' } }).model, int8);
+    const json = retort('eval', int8, ...quick, '--bootstrap', '0', '--json');
+    assert.equal(json.status, 0, json.stderr);
+    const bytes = (JSON.parse(json.stdout) as ComparisonReport).models[0]!.bytes;
+    assert.ok(bytes.huffman !== undefined && bytes.huffman <= bytes.raw, JSON.stringify(bytes));
+    const table = retort('eval', int8, ...quick, '--bootstrap', '0');
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout.split('\n')[1]!, /^mlp-16-int8\s+\S+\s+\S+\s+\S+ KiB\s+\S+ KiB\s+\S+ KiB\s/);
+    assert.match(table.stdout, /huffman\s+the file with each layer's weight values Huffman coded/);
   });
 
   it('exit 2 for a wrong command line, 1 for a missing model', () => {

@@ -68,7 +68,7 @@ describe('HTML report in Chromium', { skip }, () => {
     await page.goto(pathToFileURL(htmlPath).href);
     await page.waitForFunction(() => document.body.dataset.chartsReady === 'true', undefined, { timeout: 15_000 });
 
-    // Canvases: two trade-offs, per-class accuracy, and a reliability diagram and a layer chart per model.
+    // Canvases: two trade-offs, per-class accuracy and ECE, and a reliability diagram and a layer chart per model.
     const canvases = await page.evaluate(() =>
       [...document.querySelectorAll('canvas')].map((canvas) => {
         const ctx = canvas.getContext('2d')!;
@@ -78,7 +78,8 @@ describe('HTML report in Chromium', { skip }, () => {
         return { id: canvas.id, width: canvas.width, height: canvas.height, painted: painted / (canvas.width * canvas.height) };
       }),
     );
-    assert.equal(canvases.length, 3 + 2 * report.models.length, JSON.stringify(canvases.map((c) => c.id)));
+    assert.equal(canvases.length, 4 + 2 * report.models.length, JSON.stringify(canvases.map((c) => c.id)));
+    assert.ok(canvases.some((c) => c.id === 'per-class-ece'));
     for (const c of canvases) {
       assert.ok(c.width > 100 && c.height > 100, `canvas ${c.id} is ${c.width}x${c.height}`);
       // Axes, labels and data marks cover far more than 1% of a chart; a blank canvas has 0.

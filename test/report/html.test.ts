@@ -55,7 +55,26 @@ describe('renderReportHtml', () => {
 
   it('has a table row per model and a canvas per chart', () => {
     assert.equal(html.match(/<tr>/g)?.length, 1 + report.models.length);
-    assert.equal(html.match(/<canvas /g)?.length, 3 + 2 * report.models.length);
+    // Two trade-offs, per-class accuracy and per-class ECE; a reliability diagram and a layer chart per model.
+    assert.equal(html.match(/<canvas /g)?.length, 4 + 2 * report.models.length);
+    assert.ok(html.includes('id="per-class-ece"'));
+  });
+
+  it('shows the Huffman size where there is one, a dash elsewhere, and its definition in the legend', () => {
+    const headers = [...html.matchAll(/<th title="[^"]*">([^<]*)<\/th>/g)].map((m) => m[1]);
+    const column = headers.indexOf('Huffman');
+    assert.ok(column > headers.indexOf('gzip'), headers.join(', '));
+    const cells = [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].slice(1).map((row) => [...row[1]!.matchAll(/<td>([^<]*)<\/td>/g)].map((c) => c[1]));
+    // The first cell (name, swatch, path) has markup inside and is not matched: column k is cells[k - 1].
+    assert.deepEqual(cells.map((row) => row[column - 1]), ['300 B', '–', '–']);
+    assert.match(html, /class="meta legend">[^<]*Huffman: the file with each layer&#39;s weight values Huffman coded/);
+  });
+
+  it('has the per-class fairness columns: worst class, accuracy gap, ECE gap', () => {
+    const headers = [...html.matchAll(/<th title="[^"]*">([^<]*)<\/th>/g)].map((m) => m[1]!);
+    for (const h of ['worst class', 'accuracy gap', 'ECE gap']) assert.ok(headers.includes(h), headers.join(', '));
+    const firstRow = [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)][1]![1]!;
+    assert.ok(firstRow.includes('<td>1: 0.00%</td><td>80.00 pp</td><td>0.4500</td>'), firstRow);
   });
 
   it('fronts: accuracy up, size and latency down', () => {

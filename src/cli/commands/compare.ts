@@ -33,9 +33,10 @@ export function registerCompare(program: Command): void {
   const command = program
     .command('compare')
     .description(
-      'Compare ONNX classifiers on the same test samples: size, MACs, latency, accuracy, calibration and (with --teacher) ' +
+      'Compare ONNX classifiers on the same test samples: size (raw, gzip, Huffman coded for quantized or weight-shared weights), ' +
+        'MACs, latency, accuracy, calibration, per-class fairness (worst class, accuracy and ECE gaps) and (with --teacher) ' +
         'fidelity, as one table, --json, and a self-contained HTML report (OUT/report.html, or --html FILE) with accuracy vs ' +
-        'size and accuracy vs latency (Pareto front marked), per-class accuracy, reliability diagrams and per-layer sparsity and bit-width.',
+        'size and accuracy vs latency (Pareto front marked), per-class accuracy and ECE, reliability diagrams and per-layer sparsity and bit-width.',
     )
     .argument('<models...>', 'two or more .onnx classifiers (one is allowed)');
   addEvaluationOptions(command)

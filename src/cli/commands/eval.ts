@@ -18,8 +18,8 @@ const nullable = (v: number | null, digits = 4): string => (v === null ? '-' : v
 function detailTables(report: ComparisonReport): string {
   const m = report.models[0]!;
   const classes = formatTable(
-    ['class', 'support', 'precision', 'recall', 'F1'],
-    m.metrics.perClass.map((c) => [String(c.class), c.support, nullable(c.precision), nullable(c.recall), nullable(c.f1)]),
+    ['class', 'support', 'precision', 'recall', 'F1', 'ECE'],
+    m.metrics.perClass.map((c, i) => [String(c.class), c.support, nullable(c.precision), nullable(c.recall), nullable(c.f1), nullable(m.metrics.fairness.perClass[i]?.ece ?? null)]),
     { indent: 2 },
   );
   const layers = formatTable(
@@ -35,7 +35,8 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description(
       'Evaluate one ONNX classifier: accuracy, NLL, Brier score and ECE with bootstrap intervals, reliability bins, per-class ' +
-        'precision/recall/F1, parameters (total and non-zero), file size raw and gzip, MACs per layer, per-layer sparsity and ' +
+        'precision/recall/F1/ECE, worst-class accuracy and the best-minus-worst class gaps in accuracy and ECE, parameters ' +
+        '(total and non-zero), file size raw, gzip and Huffman coded (quantized or weight-shared weights), MACs per layer, per-layer sparsity and ' +
         'bit-width, ORT latency p50/p95 and throughput; with --attack, accuracy under FGSM or PGD.',
     )
     .argument('<model>', 'path to an .onnx classifier (first input: the samples, first output: the logits)');

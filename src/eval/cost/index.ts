@@ -1,7 +1,8 @@
 /**
- * The cost model of one saved model: parameters (total and non-zero), bytes on disk (raw, gzip),
- * MACs for one input shape with a per-layer breakdown, per-layer sparsity and bit-width, and ORT
- * latency. Everything is measured from the file's bytes, so what is reported is what ships.
+ * The cost model of one saved model: parameters (total and non-zero), bytes on disk (raw, gzip,
+ * and Huffman coded where the weights take few distinct values: huffmanSize.ts), MACs for one
+ * input shape with a per-layer breakdown, per-layer sparsity and bit-width, and ORT latency.
+ * Everything is measured from the file's bytes, so what is reported is what ships.
  */
 import { decodeModel } from '../../onnx/model.js';
 import type { ModelProto } from '../../onnx/proto.js';
@@ -9,12 +10,14 @@ import { inferModelShapes, macsFromShapes } from '../macs.js';
 import { weightedLayers } from './layers.js';
 import { measureModelLatency, type LatencyOptions } from './latency.js';
 import { countParameters } from './parameters.js';
+import { huffmanBytes } from './huffmanSize.js';
 import { modelBytes } from './size.js';
 import type { ModelCost } from './types.js';
 
 export type { LayerCost, Latency, ModelBytes, ModelCost } from './types.js';
 export { batchFeeds, measureModelLatency, type LatencyOptions } from './latency.js';
 export { modelBytes } from './size.js';
+export { huffmanBytes, huffmanBits, layerHuffmanBits } from './huffmanSize.js';
 export { weightedLayers, layerRules } from './layers.js';
 export { countParameters } from './parameters.js';
 
@@ -33,9 +36,10 @@ export async function measureCost(fileBytes: Uint8Array, options: CostOptions): 
   const macs = macsFromShapes(model, shapes);
   // Custom-domain layers (MatMulNBits) are counted by their layer rule, not by src/eval/macs.ts.
   const extraMacs = layers.filter((l) => l.macsFromRule).reduce((s, l) => s + (l.cost.macs ?? 0), 0);
+  const huffman = huffmanBytes(fileBytes.byteLength, layers);
   return {
     ...countParameters(model, layers),
-    bytes: modelBytes(fileBytes),
+    bytes: { ...modelBytes(fileBytes), ...(huffman === undefined ? {} : { huffman }) },
     macs: { total: macs.total + extraMacs, inputShapes: macs.inputShapes, uncounted: macs.uncounted },
     latency: await measureModelLatency(model, fileBytes, options.latency),
     perLayer: layers.map((l) => l.cost),

@@ -17,6 +17,23 @@ export interface StoredWeight {
   bits: number;
   /** Elements that decode to exactly 0; null where the storage cannot be read element by element. */
   zeros: number | null;
+  /**
+   * The stored element values in order (float bits read as numbers, integer codes as codes, no
+   * padding), for entropy coding (huffmanSize.ts); null where the storage cannot be read.
+   */
+  storedValues(): ArrayLike<number> | null;
+  /** The stored value that decodes to 0 for every element (one zero point); null where there is none. */
+  zeroValue: number | null;
+}
+
+/** The tensor's elements as numbers, or null for element types with no typed array (4-bit, float8). */
+function readValues(tensor: TensorProto): ArrayLike<number> | null {
+  try {
+    const values = readTensor(tensor);
+    return values instanceof BigInt64Array || values instanceof BigUint64Array ? Array.from(values, Number) : values;
+  } catch {
+    return null;
+  }
 }
 
 /** Op type as registries key it: plain for the default domain, `domain.OpType` otherwise. */
@@ -46,7 +63,12 @@ function countEqualTo(tensor: TensorProto, zeroPointOf: (index: number) => numbe
 }
 
 function plainWeight(tensor: TensorProto): StoredWeight {
-  return { tensors: [tensor], elements: elementCount(tensorDims(tensor)), bits: bitsPerElement(tensor.dataType), zeros: countEqualTo(tensor, () => 0) };
+  return {
+    tensors: [tensor], elements: elementCount(tensorDims(tensor)), bits: bitsPerElement(tensor.dataType), zeros: countEqualTo(tensor, () => 0),
+    storedValues: () => readValues(tensor),
+    // Half floats are read as raw bits: +0 is the pattern 0 (-0 counts as a value of its own).
+    zeroValue: 0,
+  };
 }
 
 /** A value's tensor when it is an initializer or a Constant node's output. */
@@ -71,8 +93,10 @@ const dequantizeLinear: WeightSource = (node, graph) => {
   const dims = tensorDims(x);
   const elements = elementCount(dims);
   const zpTensor = node.input[2] ? constantTensor(node.input[2], graph) : undefined;
-  if (node.input[2] && !zpTensor) return { tensors: [x], elements, bits: bitsPerElement(x.dataType), zeros: null };
+  const storedValues = (): ArrayLike<number> | null => readValues(x);
+  if (node.input[2] && !zpTensor) return { tensors: [x], elements, bits: bitsPerElement(x.dataType), zeros: null, storedValues, zeroValue: null };
   let zeroPointOf: ((index: number) => number) | null = () => 0;
+  let zeroValue: number | null = 0;
   if (zpTensor) {
     const zp = Array.from(readTensor(zpTensor), Number);
     const rank = dims.length;
@@ -81,8 +105,9 @@ const dequantizeLinear: WeightSource = (node, graph) => {
     if (zp.length === 1) zeroPointOf = () => zp[0]!;
     else if (attrInt(node, 'block_size', 0) === 0 && zp.length === dims[axis]) zeroPointOf = (i) => zp[Math.floor(i / stride) % zp.length]!;
     else zeroPointOf = null;
+    zeroValue = zp.length === 1 ? zp[0]! : null;
   }
-  return { tensors: zpTensor ? [x, zpTensor] : [x], elements, bits: bitsPerElement(x.dataType), zeros: zeroPointOf ? countEqualTo(x, zeroPointOf) : null };
+  return { tensors: zpTensor ? [x, zpTensor] : [x], elements, bits: bitsPerElement(x.dataType), zeros: zeroPointOf ? countEqualTo(x, zeroPointOf) : null, storedValues, zeroValue };
 };
 
 export const weightSources = new Registry<WeightSource>('weight source').register('DequantizeLinear', dequantizeLinear);
@@ -111,18 +136,25 @@ export function matMulNBitsWeight(node: NodeProto, graph: Graph): StoredWeight |
   const blockSize = attrInt(node, 'block_size', 0);
   const elements = k * n;
   const countable = !node.input[3] && blockSize > 0 && 8 % bits === 0 && packed.dataType === DataType.UINT8;
-  if (!countable) return { tensors: [packed], elements, bits, zeros: null };
-  const bytes = readTensor(packed) as Uint8Array;
+  if (!countable) return { tensors: [packed], elements, bits, zeros: null, storedValues: () => null, zeroValue: null };
+  const codes = unpackCodes(readTensor(packed) as Uint8Array, k, n, blockSize, bits);
+  const zeroCode = 1 << (bits - 1);
+  let zeros = 0;
+  for (const code of codes) if (code === zeroCode) zeros++;
+  return { tensors: [packed], elements, bits, zeros, storedValues: () => codes, zeroValue: zeroCode };
+}
+
+/** The K codes of each of the N rows, low bits first, without the padding to whole blocks. */
+function unpackCodes(bytes: Uint8Array, k: number, n: number, blockSize: number, bits: number): Uint8Array {
   const rowBytes = (Math.ceil(k / blockSize) * blockSize * bits) / 8;
   const perByte = 8 / bits;
   const mask = (1 << bits) - 1;
-  const zeroCode = 1 << (bits - 1);
-  let zeros = 0;
+  const codes = new Uint8Array(k * n);
   for (let row = 0; row < n; row++) {
     for (let i = 0; i < k; i++) {
       const byte = bytes[row * rowBytes + Math.floor(i / perByte)]!;
-      if (((byte >> ((i % perByte) * bits)) & mask) === zeroCode) zeros++;
+      codes[row * k + i] = (byte >> ((i % perByte) * bits)) & mask;
     }
   }
-  return { tensors: [packed], elements, bits, zeros };
+  return codes;
 }

@@ -33,7 +33,12 @@ export interface ModelBytes {
   raw: number;
   /** The same bytes through gzip level 9: what sparsity and weight sharing save once compressed. */
   gzip: number;
-  /** Huffman-coded weights (Han et al. 2016), where the encode method has measured them. */
+  /**
+   * The file with each layer's weight values Huffman coded (Han et al. 2016): codes + codebook, or
+   * Deep Compression's sparse form where cheaper, the rest of the file raw (definition in
+   * huffmanSize.ts). Only for weights with few distinct values (quantized, weight-shared); absent
+   * for float weights with many.
+   */
   huffman?: number;
 }
 
