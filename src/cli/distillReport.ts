@@ -7,8 +7,9 @@ import type { OffsetChoice } from '../distill/biasCorrection.js';
 import type { OptimizerSpec } from '../train/optimizers/index.js';
 import type { ScheduleSpec } from '../train/schedules.js';
 import { formatFields, formatTable, type Cell } from './format.js';
+import type { ModelSource } from './trainingRun.js';
 
-export type ModelSource = { source: 'arch'; arch: string } | { source: 'file'; path: string; sha256: string };
+export type { ModelSource };
 
 export interface DistillConfig {
   teacher: { path: string; sha256: string };

@@ -27,12 +27,11 @@ import { encodeModel, loadModel, saveModel } from '../onnx/model.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { Session } from '../runtime/session.js';
 import type { TrainerConfig } from '../train/trainer.js';
-import { writeFileAtomic } from '../util/atomicWrite.js';
-import { bad, choice, defaultLr, optimizerSpec, parseNumber, scheduleSpec, SCHEDULES, type OptimizerFlags, type ScheduleFlags } from './trainingOptions.js';
-import { OPTIMIZER_KINDS } from '../train/optimizers/index.js';
+import { bad, choice, parseNumber, parseTrainingFlags, scheduleFor, type TrainingFlags } from './trainingOptions.js';
+import { writeMetrics } from './trainingRun.js';
 import { batchCount } from '../data/batches.js';
 
-export interface VariantFlags extends OptimizerFlags, ScheduleFlags {
+export interface VariantFlags extends TrainingFlags {
   teacher: string[];
   teacherWeights?: string;
   bornAgain?: string;
@@ -46,15 +45,7 @@ export interface VariantFlags extends OptimizerFlags, ScheduleFlags {
   out: string;
   temperature: string;
   alpha: string;
-  epochs: string;
-  batchSize: string;
-  optimizer: string;
-  lr?: string;
-  schedule: string;
-  seed: string;
   limitTrain?: string;
-  threads: string;
-  json?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -113,12 +104,9 @@ export async function runVariant(flags: VariantFlags): Promise<void> {
   const dataName = choice('--data', flags.data, DATA_SOURCES);
   const temperature = parseNumber('--temperature', flags.temperature, 'positive');
   const alpha = parseNumber('--alpha', flags.alpha, 'nonnegative');
-  const epochs = parseNumber('--epochs', flags.epochs, 'positive-int');
-  const batchSize = parseNumber('--batch-size', flags.batchSize, 'positive-int');
-  const seed = parseNumber('--seed', flags.seed, 'nonnegative-int');
+  const settings = parseTrainingFlags(flags);
+  const { epochs, batchSize, seed, lr } = settings;
   const threads = parseNumber('--threads', flags.threads, 'nonnegative-int');
-  const optimizerKind = choice('--optimizer', flags.optimizer, OPTIMIZER_KINDS);
-  const lr = parseNumber('--lr', flags.lr ?? defaultLr(optimizerKind), 'positive');
   const modes = [flags.bornAgain, flags.auxHead, flags.mutual].filter((f) => f !== undefined).length;
   if (modes > 1) throw bad('Choose at most one of --born-again, --aux-head, --mutual');
   if (flags.studentArch === undefined && (flags.mutual !== undefined || flags.bornAgain !== undefined)) throw bad('--mutual and --born-again build fresh students: give --student-arch');
@@ -130,10 +118,9 @@ export async function runVariant(flags: VariantFlags): Promise<void> {
   let train: Dataset = flags.limitTrain === undefined ? sources.train : subset(sources.train, parseNumber('--limit-train', flags.limitTrain, 'positive-int'));
   if (flags.longTail !== undefined) train = longTailedSubset(train, { imbalanceRatio: parseNumber('--long-tail', flags.longTail, 'positive'), seed });
   const stepsPerEpoch = batchCount(train.length, batchSize, true);
-  const scheduleKind = choice('--schedule', flags.schedule, SCHEDULES);
   const trainer: Omit<TrainerConfig, 'loss'> = {
-    batchSize, epochs, seed, threads, optimizer: optimizerSpec(flags, optimizerKind),
-    schedule: scheduleSpec(flags, scheduleKind, lr, epochs * stepsPerEpoch, stepsPerEpoch),
+    batchSize, epochs, seed, threads, optimizer: settings.optimizer,
+    schedule: scheduleFor(flags, settings, stepsPerEpoch),
     progress: flags.json ? 'silent' : 'auto',
   };
   const data = { train };
@@ -185,7 +172,7 @@ export async function runVariant(flags: VariantFlags): Promise<void> {
     models: results,
     seconds: (performance.now() - started) / 1000,
   };
-  writeFileAtomic(join(outDir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+  writeMetrics(join(outDir, 'metrics.json'), metrics);
   if (flags.json) process.stdout.write(JSON.stringify(metrics, null, 2) + '\n');
   else for (const r of results) process.stdout.write(`${r.name}: test error ${r.test.errorPercent.toFixed(2)}%, worst class ${r.test.worstClass.class} (${(100 * (1 - r.test.worstClass.accuracy)).toFixed(2)}% error)\n`);
 }

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { DATA_SOURCES } from '../data/sources.js';
 import type { Attack } from '../eval/attacks.js';
-import { HUFFMAN_LEGEND, type DataSelection, type EvaluationSettings } from '../report/index.js';
+import { formatDifference, HUFFMAN_LEGEND, type DataSelection, type EvaluationSettings } from '../report/index.js';
 import type { ComparisonReport, Estimate, Fairness } from '../report/types.js';
 import { parseInputShape } from './commands/inspect.js';
 import { formatBytes, formatFields, formatMetric, formatTable, type Cell } from './format.js';
@@ -115,7 +115,9 @@ export function comparisonTable(report: ComparisonReport): string {
   const withFidelity = report.models.some((m) => m.fidelity);
   const withRobustness = report.models.some((m) => m.robustness);
   const headers = ['model', 'parameters', 'non-zero', 'size', 'gzip', 'huffman', 'MACs', 'p50 ms', 'p95 ms', 'samples/s', 'accuracy', 'NLL', 'ECE', 'worst class', 'acc gap', 'ECE gap'];
+  const withDifference = report.models.some((m) => m.fidelity?.difference);
   if (withFidelity) headers.push('agreement', 'KL');
+  if (withDifference) headers.push(`Δacc vs teacher [${Math.round(100 * report.settings.confidence)}% CI]`);
   if (withRobustness) headers.push('robust accuracy');
   const rows = report.models.map((m) => {
     const row: Cell[] = [
@@ -124,6 +126,7 @@ export function comparisonTable(report: ComparisonReport): string {
       percent(m.metrics.accuracy), decimal(m.metrics.nll), decimal(m.metrics.ece), ...fairnessCells(m.metrics.fairness),
     ];
     if (withFidelity) row.push(m.fidelity ? percent(m.fidelity.agreement) : '-', m.fidelity ? decimal(m.fidelity.kl) : '-');
+    if (withDifference) row.push(m.fidelity?.difference ? formatDifference(m.fidelity.difference.accuracy, 'points') : '-');
     if (withRobustness) row.push(m.robustness ? percent(m.robustness.accuracy) : '-');
     return row;
   });
@@ -149,5 +152,12 @@ export function settingsFields(report: ComparisonReport): string {
     if (m.robustness) fields.push(['attack', `${m.robustness.description}, white-box on each model's own gradients`]);
   }
   if (report.teacher) fields.push(['fidelity', `against ${report.teacher}`]);
+  if (report.models.some((model) => model.fidelity?.difference)) {
+    fields.push([
+      'Δacc',
+      `accuracy of each model minus ${report.teacher ?? 'the teacher'} (pp), paired bootstrap: both scored on the same resampled samples; ` +
+        'an interval that excludes 0 is a difference significant at that level (--json: NLL difference and interval coverage/overlap too)',
+    ]);
+  }
   return formatFields(fields);
 }

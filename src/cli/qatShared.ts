@@ -1,30 +1,31 @@
-/** What `retort qat` and `retort ternarize` share: the Trainer config from the common training flags. */
+/** What `retort qat` and `retort ternarize` share: the training options and the Trainer config from them. */
+import type { Command } from 'commander';
 import { batchCount } from '../data/batches.js';
 import type { TrainerConfig } from '../train/trainer.js';
-import { choice, defaultLr, optimizerSpec, parseNumber, scheduleSpec, SCHEDULES, type OptimizerFlags, type ScheduleFlags } from './trainingOptions.js';
-import { OPTIMIZER_KINDS } from '../train/optimizers/index.js';
+import { optimizationOptions, parseNumber, parseTrainingFlags, scheduleFor, type TrainingFlags } from './trainingOptions.js';
 
-export interface TrainFlags extends OptimizerFlags, ScheduleFlags {
-  optimizer: string;
-  lr?: string;
-  schedule: string;
-  epochs: string;
-  batchSize: string;
-  seed: string;
-  threads: string;
-  json?: boolean;
-}
+export type TrainFlags = TrainingFlags;
 
 export function trainerConfigFrom(flags: TrainFlags, trainLength: number): TrainerConfig {
-  const optimizer = choice('--optimizer', flags.optimizer, OPTIMIZER_KINDS);
-  const epochs = parseNumber('--epochs', flags.epochs, 'positive-int');
-  const batchSize = parseNumber('--batch-size', flags.batchSize, 'positive-int');
-  const lr = parseNumber('--lr', flags.lr ?? defaultLr(optimizer), 'positive');
+  const settings = parseTrainingFlags(flags);
+  const { epochs, batchSize } = settings;
   const perEpoch = batchCount(trainLength, batchSize, true);
   return {
-    batchSize, epochs, seed: parseNumber('--seed', flags.seed, 'nonnegative-int'), threads: parseNumber('--threads', flags.threads, 'nonnegative-int'),
+    batchSize, epochs, seed: settings.seed, threads: parseNumber('--threads', flags.threads, 'nonnegative-int'),
     progress: flags.json ? 'silent' : 'auto',
-    optimizer: optimizerSpec(flags, optimizer),
-    schedule: scheduleSpec(flags, choice('--schedule', flags.schedule, SCHEDULES), lr, epochs * perEpoch, perEpoch),
+    optimizer: settings.optimizer,
+    schedule: scheduleFor(flags, settings, perEpoch),
   };
+}
+
+/** --epochs (default `epochs`), --batch-size, the optimizer and schedule options, --seed, --threads and --json. */
+export function addTrainingOptions(command: Command, epochs: string): Command {
+  command
+    .option('--epochs <n>', 'training epochs', epochs)
+    .option('--batch-size <n>', 'batch size', '128');
+  for (const option of optimizationOptions()) command.addOption(option);
+  return command
+    .option('--seed <n>', 'seed of the shuffles', '0')
+    .option('--threads <n>', 'ORT intra-op threads, 0 to let ORT choose', '0')
+    .option('--json', 'print the report as JSON (no tables, no progress)');
 }

@@ -1,5 +1,5 @@
 /**
- * Command-line parsing shared by the commands that train (`retort train`, `retort distill`): number
+ * Command-line parsing shared by the commands that train (`retort train`, `retort distill`, `retort qat`, ...): number
  * and choice checks that name the flag, and the optimizer and learning-rate schedule options, so
  * `--optimizer sgd --momentum 0.9 --schedule cosine` means the same thing in every command.
  */
@@ -26,6 +26,29 @@ export interface ScheduleFlags {
   gamma: string;
 }
 
+/** The flags of every command that trains, as commander hands them over (defaults applied). */
+export interface TrainingFlags extends OptimizerFlags, ScheduleFlags {
+  epochs: string;
+  batchSize: string;
+  optimizer: string;
+  lr?: string;
+  schedule: string;
+  seed: string;
+  threads: string;
+  json?: boolean;
+}
+
+/** The training flags parsed; the schedule waits for the data (scheduleFor). */
+export interface TrainingSettings {
+  epochs: number;
+  batchSize: number;
+  optimizerKind: OptimizerName;
+  optimizer: OptimizerSpec;
+  scheduleKind: ScheduleName;
+  lr: number;
+  seed: number;
+}
+
 export function bad(message: string): RetortError {
   return new RetortError('BAD_ARGUMENT', message);
 }
@@ -39,6 +62,16 @@ export function parseNumber(flag: string, value: string, rule: 'positive' | 'non
     throw bad(`${flag} "${value}": expected ${what}`);
   }
   return n;
+}
+
+/** An optional number flag: null when not given. */
+export function parseOptional(flag: string, value: string | undefined, rule: Parameters<typeof parseNumber>[2]): number | null {
+  return value === undefined ? null : parseNumber(flag, value, rule);
+}
+
+/** --validation: the samples held out of the training set; default 5000, or a tenth of --limit-train. */
+export function validationSize(value: string | undefined, limitTrain: number | null): number {
+  return value === undefined ? (limitTrain === null ? 5000 : Math.floor(limitTrain / 10)) : parseNumber('--validation', value, 'nonnegative-int');
 }
 
 export function choice<T extends string>(flag: string, value: string, valid: readonly T[]): T {
@@ -85,6 +118,22 @@ export function optimizationOptions(): Option[] {
     new Option('--step-size <n>', 'step schedule: steps between decays (default a third of the run, rounded up to whole epochs)'),
     new Option('--gamma <x>', 'step schedule: factor applied at each decay').default('0.1'),
   ];
+}
+
+export function parseTrainingFlags(flags: TrainingFlags): TrainingSettings {
+  const epochs = parseNumber('--epochs', flags.epochs, 'positive-int');
+  const batchSize = parseNumber('--batch-size', flags.batchSize, 'positive-int');
+  const optimizerKind = choice('--optimizer', flags.optimizer, OPTIMIZER_KINDS);
+  const scheduleKind = choice('--schedule', flags.schedule, SCHEDULES);
+  const lr = parseNumber('--lr', flags.lr ?? defaultLr(optimizerKind), 'positive');
+  const optimizer = optimizerSpec(flags, optimizerKind);
+  const seed = parseNumber('--seed', flags.seed, 'nonnegative-int');
+  return { epochs, batchSize, optimizerKind, optimizer, scheduleKind, lr, seed };
+}
+
+/** The schedule over the whole run (all epochs), whatever budget (--max-steps) stops it earlier. */
+export function scheduleFor(flags: ScheduleFlags, settings: TrainingSettings, stepsPerEpoch: number): ScheduleSpec {
+  return scheduleSpec(flags, settings.scheduleKind, settings.lr, settings.epochs * stepsPerEpoch, stepsPerEpoch);
 }
 
 /** Default learning rate of an optimizer when --lr is not given. */

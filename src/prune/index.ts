@@ -4,6 +4,8 @@ export * from './prunableOps.js';
 export * from './layers.js';
 export * from './masks.js';
 export * from './applyMasks.js';
+/** Part of this barrel before it moved to train/export.ts (applyMasks writes through it). */
+export { withParameterValues } from '../train/export.js';
 export * from './sparsity.js';
 export * from './activationNorms.js';
 export * from './evidence.js';

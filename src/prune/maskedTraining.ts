@@ -5,7 +5,8 @@
  */
 import type { ModelProto } from '../onnx/proto.js';
 import { Trainer, type TrainData, type TrainerConfig, type TrainResult } from '../train/trainer.js';
-import { applyMasks, withParameterValues } from './applyMasks.js';
+import { applyMasks } from './applyMasks.js';
+import { withParameterValues } from '../train/export.js';
 
 export async function createMaskedTrainer(model: ModelProto, masks: ReadonlyMap<string, Float32Array>, config: TrainerConfig, data: TrainData): Promise<Trainer> {
   return Trainer.create(applyMasks(model, masks), { ...config, masks }, data);

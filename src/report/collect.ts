@@ -19,6 +19,7 @@ import { Session } from '../runtime/session.js';
 import { floatTensor } from '../runtime/tensors.js';
 import { estimateMean, estimateOf, type BootstrapSettings } from './estimates.js';
 import type { FidelityEntry, MetricsEntry, ModelEntry, RobustnessEntry } from './types.js';
+import { intervalFidelity, pairedDifferences } from './versusTeacher.js';
 
 export interface EvaluationSettings {
   bootstrap: BootstrapSettings;
@@ -55,13 +56,23 @@ export function metricsEntry(predictions: Predictions, settings: Pick<Evaluation
   };
 }
 
-export function fidelityEntry(teacherName: string, teacher: Predictions, student: Predictions, bootstrap: BootstrapSettings): FidelityEntry {
-  const tau = teacher.classes >= 3 ? darkKnowledgeTau(teacher, student).meanTau : NaN;
+/**
+ * Fidelity of a student to its teacher, both scored on the same samples: agreement, KL and dark
+ * knowledge; with resamples also the paired differences and the UQ fidelity (versusTeacher.ts).
+ */
+export function fidelityEntry(teacher: EvaluatedModel, student: EvaluatedModel, bootstrap: BootstrapSettings): FidelityEntry {
+  const t = teacher.predictions;
+  const s = student.predictions;
+  const tau = t.classes >= 3 ? darkKnowledgeTau(t, s).meanTau : NaN;
+  const difference = pairedDifferences(t, s, bootstrap);
+  const uncertainty = intervalFidelity(teacher.entry.metrics, student.entry.metrics);
   return {
-    teacher: teacherName,
-    agreement: estimateMean(agreementPerSample(teacher, student), bootstrap),
-    kl: estimateMean(klPerSample(teacher, student), bootstrap),
+    teacher: teacher.entry.name,
+    agreement: estimateMean(agreementPerSample(t, s), bootstrap),
+    kl: estimateMean(klPerSample(t, s), bootstrap),
     kendallTau: Number.isFinite(tau) ? tau : null,
+    ...(difference ? { difference } : {}),
+    ...(uncertainty ? { uncertainty } : {}),
   };
 }
 

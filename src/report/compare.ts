@@ -76,7 +76,7 @@ export async function compareModels(options: CompareOptions): Promise<Comparison
   const teacher = evaluated.find((e) => e.entry.name === options.teacher);
   if (teacher) {
     for (const e of evaluated) {
-      if (e !== teacher) e.entry.fidelity = fidelityEntry(teacher.entry.name, teacher.predictions, e.predictions, settings.bootstrap);
+      if (e !== teacher) e.entry.fidelity = fidelityEntry(teacher, e, settings.bootstrap);
     }
   }
   return {

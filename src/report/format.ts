@@ -1,5 +1,5 @@
 /** Numbers as the report prints them: fixed to en-US so the page does not depend on the locale. */
-import type { Estimate } from './types.js';
+import type { Estimate, Interval } from './types.js';
 
 export function formatCount(value: number): string {
   return value.toLocaleString('en-US');
@@ -32,4 +32,13 @@ export function formatEstimate(estimate: Estimate, as: 'percent' | 'number', dig
   const one = (v: number): string => (as === 'percent' ? (100 * v).toFixed(2) : v.toFixed(digits));
   const point = as === 'percent' ? formatPercent(estimate.value) : one(estimate.value);
   return estimate.interval ? `${point} [${one(estimate.interval.lower)}, ${one(estimate.interval.upper)}]` : point;
+}
+
+/** `+1.50 pp [-0.50, +3.50]`: a signed difference and its interval, in percentage points or plain numbers. */
+export function formatDifference(difference: Interval, as: 'points' | 'number', digits = 4): string {
+  const one = (v: number): string => {
+    const text = as === 'points' ? (100 * v).toFixed(2) : v.toFixed(digits);
+    return v > 0 ? `+${text}` : text;
+  };
+  return `${one(difference.estimate)}${as === 'points' ? ' pp' : ''} [${one(difference.lower)}, ${one(difference.upper)}]`;
 }

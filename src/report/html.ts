@@ -69,6 +69,13 @@ function settingsLine(report: ComparisonReport): string {
   return parts.join(' · ');
 }
 
+function teacherLine(report: ComparisonReport, teacher: string): string {
+  const paired = report.models.some((m) => m.fidelity?.difference)
+    ? ' Δ columns: each model minus the teacher, with a paired-bootstrap interval (both scored on the same resampled samples); "CI covers teacher" and "CI overlap" compare each model\'s own intervals with the teacher\'s.'
+    : '';
+  return `Fidelity is measured against ${teacher}.${paired}`;
+}
+
 export function renderReportHtml(report: ComparisonReport): string {
   const pageData = { ...report, pareto: tradeOffFronts(report.models) };
   const perModel = (prefix: string, title: (m: ModelEntry) => string): string =>
@@ -86,7 +93,7 @@ export function renderReportHtml(report: ComparisonReport): string {
 <main>
 <h1>${escapeHtml(report.title)}</h1>
 <p class="meta">${escapeHtml(settingsLine(report))}</p>
-${report.teacher ? `<p class="meta">Fidelity is measured against ${escapeHtml(report.teacher)}.</p>` : ''}
+${report.teacher ? `<p class="meta">${escapeHtml(teacherLine(report, report.teacher))}</p>` : ''}
 <h2>Trade-offs</h2>
 <div class="grid">
 ${card('Accuracy vs file size (dashed: Pareto front)', 'accuracy-vs-size')}

@@ -2,6 +2,8 @@
 export type * from './types.js';
 export { compareModels, type CompareOptions, type DataSelection, type ModelFile } from './compare.js';
 export { evaluateModelFile, fidelityEntry, metricsEntry, modelNames, type EvaluationSettings } from './collect.js';
+export { excludesZero, intervalFidelity, pairedDifferences } from './versusTeacher.js';
+export { formatDifference } from './format.js';
 export { renderReportHtml, tradeOffFronts, PALETTE } from './html.js';
 export { escapeHtml, jsonForScript } from './escape.js';
 export { HUFFMAN_LEGEND } from './table.js';

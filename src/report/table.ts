@@ -1,7 +1,8 @@
 /** The report's table of every model's numbers, as escaped HTML rows. */
 import { escapeHtml } from './escape.js';
-import { formatBytes, formatCount, formatEstimate, formatMetricCount, formatPercent } from './format.js';
-import type { ComparisonReport, ModelEntry } from './types.js';
+import { formatBytes, formatCount, formatDifference, formatEstimate, formatMetricCount, formatPercent } from './format.js';
+import type { ComparisonReport, ModelEntry, PairedDifference, UncertaintyFidelity } from './types.js';
+import { excludesZero } from './versusTeacher.js';
 
 interface Column {
   header: string;
@@ -16,6 +17,39 @@ const dash = '–';
 export const HUFFMAN_LEGEND =
   'the file with each layer\'s weight values Huffman coded as in Deep Compression (Han et al. 2016): codes + codebook, or ' +
   'Huffman-coded values and relative positions of the non-zeros where cheaper; everything else at its raw size';
+
+/** `+1.50 pp [-0.50, +3.50], excludes 0`: the paired difference, and whether it is significant at the interval's level. */
+function differenceCell(difference: PairedDifference, as: 'points' | 'number'): string {
+  return `${formatDifference(difference, as)}, ${excludesZero(difference) ? 'excludes 0' : 'includes 0'}`;
+}
+
+/** Model minus teacher, paired bootstrap (versusTeacher.ts). */
+function differenceColumns(report: ComparisonReport): Column[] {
+  const teacher = report.teacher ?? 'the teacher';
+  const level = `${Math.round(100 * report.settings.confidence)}%`;
+  const how = `${level} paired-bootstrap interval (both models scored on the same resampled samples); "excludes 0": the difference is significant at that level`;
+  return [
+    { header: 'Δaccuracy vs teacher', note: `accuracy of this model minus ${teacher}, percentage points, ${how}`, cell: (m) => (m.fidelity?.difference ? differenceCell(m.fidelity.difference.accuracy, 'points') : dash) },
+    { header: 'ΔNLL vs teacher', note: `NLL of this model minus ${teacher}, nats (negative: better), ${how}`, cell: (m) => (m.fidelity?.difference ? differenceCell(m.fidelity.difference.nll, 'number') : dash) },
+  ];
+}
+
+/** Uncertainty-quantification fidelity of accuracy, NLL and ECE, one `metric value` per metric. */
+function uncertaintyColumns(report: ComparisonReport): Column[] {
+  const teacher = report.teacher ?? 'the teacher';
+  const perMetric = (m: ModelEntry, value: (f: UncertaintyFidelity) => string): string => {
+    const u = m.fidelity?.uncertainty;
+    return u ? `accuracy ${value(u.accuracy)} · NLL ${value(u.nll)} · ECE ${value(u.ece)}` : dash;
+  };
+  return [
+    { header: 'CI covers teacher', note: `whether this model's interval of accuracy, NLL and ECE contains the value of ${teacher}`, cell: (m) => perMetric(m, (f) => (f.coversTeacher ? 'yes' : 'no')) },
+    {
+      header: 'CI overlap with teacher',
+      note: `intersection over union of this model's and ${teacher}'s intervals of accuracy, NLL and ECE (1: the same range, 0: disjoint)`,
+      cell: (m) => perMetric(m, (f) => f.overlap.toFixed(2)),
+    },
+  ];
+}
 
 function columns(report: ComparisonReport): Column[] {
   const batch = report.models[0]?.latency.batch ?? 1;
@@ -53,6 +87,8 @@ function columns(report: ComparisonReport): Column[] {
       { header: 'tau', note: 'mean Kendall tau-b of the non-target class ranking', cell: (m) => (m.fidelity?.kendallTau != null ? m.fidelity.kendallTau.toFixed(3) : dash) },
     );
   }
+  if (report.models.some((m) => m.fidelity?.difference)) cols.push(...differenceColumns(report));
+  if (report.models.some((m) => m.fidelity?.uncertainty)) cols.push(...uncertaintyColumns(report));
   if (report.models.some((m) => m.robustness)) {
     cols.push({
       header: 'robust accuracy',

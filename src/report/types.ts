@@ -5,13 +5,13 @@
  * the shapes of bins, class scores and intervals are the metrics library's own.
  */
 import type { Attack } from '../eval/attacks.js';
-import type { Interval } from '../eval/bootstrap.js';
+import type { Interval, PairedDifference, UncertaintyFidelity } from '../eval/bootstrap.js';
 import type { ModelCost } from '../eval/cost/types.js';
 import type { Fairness } from '../eval/fairness.js';
 import type { CalibrationBin } from '../eval/metrics/calibration.js';
 import type { ClassScores } from '../eval/metrics/classification.js';
 
-export type { Attack, CalibrationBin, ClassScores, Fairness, Interval, ModelCost };
+export type { Attack, CalibrationBin, ClassScores, Fairness, Interval, ModelCost, PairedDifference, UncertaintyFidelity };
 export type { LayerCost, Latency, ModelBytes } from '../eval/cost/types.js';
 
 /** A point estimate with an optional percentile-bootstrap interval (src/eval/bootstrap.ts). */
@@ -52,6 +52,19 @@ export interface FidelityEntry {
   kl: Estimate;
   /** Mean per-sample Kendall tau-b over the non-target classes (dark knowledge); null when undefined. */
   kendallTau: number | null;
+  /**
+   * Model minus teacher on the same resampled samples (paired bootstrap, Koehn 2004; the report's
+   * resamples, confidence and seed). Accuracy as a fraction, NLL in nats. In each, fractionAGreater
+   * is the share of resamples where this model's value is the larger, fractionBGreater where the
+   * teacher's is. Absent without resamples (--bootstrap 0).
+   */
+  difference?: { accuracy: PairedDifference; nll: PairedDifference };
+  /**
+   * Uncertainty-quantification fidelity: whether this model's interval of each metric covers the
+   * teacher's value, and the intersection over union of the two intervals (both from the same
+   * resamples). Absent without resamples (--bootstrap 0).
+   */
+  uncertainty?: { accuracy: UncertaintyFidelity; nll: UncertaintyFidelity; ece: UncertaintyFidelity };
 }
 
 /** White-box accuracy under an L-infinity attack crafted on the model's own gradients (src/eval/attacks.ts). */

@@ -11,6 +11,17 @@ import { RetortError } from '../util/errors.js';
 
 /** `values` by parameter (or running-statistic) name; names the model does not hold are an error. */
 export function exportInferenceModel(model: ModelProto, values: ReadonlyMap<string, Float32Array>): ModelProto {
+  const copy = withParameterValues(model, values, 'Cannot export: the model');
+  removeDropout(new Graph(copy.graph!));
+  return copy;
+}
+
+/**
+ * The model with the given parameter values written where it stores them (initializers or Constant
+ * nodes); everything else, Dropout included, is untouched. `subject` starts the error naming the
+ * values the model does not hold.
+ */
+export function withParameterValues(model: ModelProto, values: ReadonlyMap<string, Float32Array>, subject = 'The model'): ModelProto {
   const copy = cloneForEditing(model);
   const graph = copy.graph!;
   const written = new Set<string>();
@@ -28,10 +39,7 @@ export function exportInferenceModel(model: ModelProto, values: ReadonlyMap<stri
     written.add(node.output[0]!);
   }
   const missing = [...values.keys()].filter((name) => !written.has(name));
-  if (missing.length > 0) {
-    throw new RetortError('UNKNOWN_KEY', `Cannot export: the model holds no parameter named ${missing.map((m) => `"${m}"`).join(', ')}`);
-  }
-  removeDropout(new Graph(graph));
+  if (missing.length > 0) throw new RetortError('UNKNOWN_KEY', `${subject} holds no parameter named ${missing.map((m) => `"${m}"`).join(', ')}`);
   return copy;
 }
 

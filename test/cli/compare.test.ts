@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { uncertaintyFidelity } from '../../src/eval/bootstrap.js';
 import type { ComparisonReport } from '../../src/report/types.js';
 import { saveThreeModels } from '../report/models.js';
 
@@ -42,6 +43,18 @@ describe('retort compare', () => {
       assert.equal(f.teacher, 'teacher');
       assert.ok(f.agreement.value >= 0 && f.agreement.value <= 1 && f.kl.value >= 0, JSON.stringify(f));
       assert.ok(f.agreement.interval && f.kl.interval);
+      // Paired bootstrap of model minus teacher with the report's resamples; UQ fidelity from the entries' own intervals.
+      const teacher = report.models[2]!.metrics;
+      const { accuracy, nll } = f.difference!;
+      assert.equal(accuracy.estimate, m.metrics.accuracy.value - teacher.accuracy.value);
+      assert.ok(Math.abs(nll.estimate - (m.metrics.nll.value - teacher.nll.value)) < 1e-12, JSON.stringify(nll));
+      for (const d of [accuracy, nll]) {
+        assert.ok(d.lower <= d.upper && d.resamples === 20 && d.confidence === 0.95, JSON.stringify(d));
+        assert.ok(d.fractionAGreater + d.fractionBGreater <= 1, JSON.stringify(d));
+      }
+      for (const metric of ['accuracy', 'nll', 'ece'] as const) {
+        assert.deepEqual(f.uncertainty![metric], uncertaintyFidelity(teacher[metric].interval!, m.metrics[metric].interval!), metric);
+      }
     }
     for (const m of report.models) {
       const f = m.metrics.fairness;
@@ -63,7 +76,20 @@ describe('retort compare', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^model\s+parameters\s+non-zero\s+size\s+gzip\s+huffman\s+MACs\s+.*ECE\s+worst class\s+acc gap\s+ECE gap\s+agreement\s+KL\n/);
     assert.match(r.stdout, /fidelity\s+against lenet5/);
+    assert.ok(!r.stdout.includes('Δacc'), 'no paired differences without resamples');
     assert.ok(existsSync(html));
+  });
+
+  it('the table: accuracy minus the teacher\'s with its paired-bootstrap interval, explained under the table', () => {
+    const r = retort('compare', ...models, ...quick, '--names', 'small,medium,teacher', '--teacher', 'teacher', '--no-html');
+    assert.equal(r.status, 0, r.stderr);
+    const [header, ...lines] = r.stdout.split('\n');
+    assert.match(header!, /agreement\s+KL\s+Δacc vs teacher \[95% CI\]$/);
+    const column = header!.indexOf('Δacc');
+    const cell = (name: string): string => lines.find((l) => l.startsWith(name))!.slice(column).trim();
+    for (const name of ['small', 'medium']) assert.match(cell(name), /^[+-]?\d+\.\d\d pp \[[+-]?\d+\.\d\d, [+-]?\d+\.\d\d\]$/, `${name}: ${cell(name)}`);
+    assert.equal(cell('teacher'), '-');
+    assert.match(r.stdout, /\nΔacc\s+accuracy of each model minus teacher \(pp\), paired bootstrap: both scored on the same resampled samples;/);
   });
 
   it('exit 2 for wrong --names or --teacher', () => {

@@ -77,6 +77,30 @@ describe('renderReportHtml', () => {
     assert.ok(firstRow.includes('<td>1: 0.00%</td><td>80.00 pp</td><td>0.4500</td>'), firstRow);
   });
 
+  it('fidelity to the teacher: paired differences with their intervals and whether they exclude 0, and UQ fidelity', () => {
+    const headers = [...html.matchAll(/<th title="[^"]*">([^<]*)<\/th>/g)].map((m) => m[1]!);
+    const cells = [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].slice(1).map((row) => [...row[1]!.matchAll(/<td>([^<]*)<\/td>/g)].map((c) => c[1]));
+    // Column k is cells[k - 1] (the name cell has markup and is not matched). The last model is the teacher.
+    const column = (header: string): (string | undefined)[] => {
+      const k = headers.indexOf(header);
+      assert.ok(k > headers.indexOf('tau'), `${header} in ${headers.join(', ')}`);
+      return cells.map((row) => row[k - 1]);
+    };
+    assert.deepEqual(column('Δaccuracy vs teacher'), ['-20.00 pp [-28.00, -8.00], excludes 0', '-10.00 pp [-18.00, +2.00], includes 0', '–']);
+    assert.deepEqual(column('ΔNLL vs teacher'), ['+0.2000 [+0.1200, +0.3200], excludes 0', '+0.1000 [+0.0200, +0.2200], excludes 0', '–']);
+    assert.deepEqual(column('CI covers teacher'), ['accuracy no · NLL no · ECE yes', 'accuracy yes · NLL no · ECE yes', '–']);
+    assert.deepEqual(column('CI overlap with teacher'), ['accuracy 0.20 · NLL 0.00 · ECE 1.00', 'accuracy 0.50 · NLL 0.00 · ECE 1.00', '–']);
+    assert.match(html, /Fidelity is measured against large\. Δ columns: each model minus the teacher, with a paired-bootstrap interval/);
+  });
+
+  it('without resamples: no difference or UQ columns', () => {
+    const plain = sampleReport(['a', 'b']);
+    for (const m of plain.models) if (m.fidelity) m.fidelity = { teacher: 'b', agreement: { value: 1 }, kl: { value: 0 }, kendallTau: null };
+    const page = renderReportHtml(plain);
+    assert.ok(page.includes('>agreement</th>'));
+    assert.ok(!page.includes('Δ') && !page.includes('CI covers'), 'difference or UQ columns without resamples');
+  });
+
   it('fronts: accuracy up, size and latency down', () => {
     // sampleReport: accuracy and size grow together; latency falls as accuracy grows.
     assert.deepEqual(tradeOffFronts(report.models), { 'accuracy-vs-size': [0, 1, 2], 'accuracy-vs-latency': [2] });

@@ -40,7 +40,7 @@ export function registerCompare(program: Command): void {
     )
     .argument('<models...>', 'two or more .onnx classifiers (one is allowed)');
   addEvaluationOptions(command)
-    .option('--teacher <model>', 'measure fidelity (top-1 agreement, KL(teacher || model), Kendall tau of the wrong classes) relative to this model: a path (added to the comparison if not listed) or a name from --names')
+    .option('--teacher <model>', 'measure fidelity (top-1 agreement, KL(teacher || model), Kendall tau of the wrong classes; with --bootstrap > 0 also accuracy and NLL minus the teacher\'s with paired-bootstrap intervals, and whether each model\'s intervals cover the teacher\'s values) relative to this model: a path (added to the comparison if not listed) or a name from --names')
     .option('--names <a,b,c>', 'display names for the models, comma-separated, in order (default: the file names)')
     .option('--title <text>', 'title of the HTML report')
     .option('--out <dir>', 'folder for report.html', '.')

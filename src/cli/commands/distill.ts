@@ -7,12 +7,10 @@
  * the student's output bias for K is raised by the offset that is best on a held-out validation
  * split of the training set (which has Ks); the test set only measures.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { batchCount } from '../../data/batches.js';
-import { reshapeInputs, sampleSize, splitValidation, subset, type Dataset } from '../../data/dataset.js';
+import { reshapeInputs, sampleSize, type Dataset } from '../../data/dataset.js';
 import { modelInputDims } from '../../data/forModel.js';
 import { MNIST_IMAGE_DIMS } from '../../data/mnist.js';
 import { DATA_SOURCES, loadDataSource } from '../../data/sources.js';
@@ -25,19 +23,17 @@ import type { WeightedTerm } from '../../distill/terms/types.js';
 import { teacherAgreement } from '../../eval/fidelity.js';
 import { datasetLogits, type DatasetLogits } from '../../eval/logits.js';
 import { predictionsOf } from '../../eval/metrics/predictions.js';
-import { buildArchitecture, formatArchitecture, parseArchitecture } from '../../models/spec.js';
+import { parseArchitecture } from '../../models/spec.js';
 import { Graph } from '../../onnx/graph.js';
 import { encodeModel, loadModel, saveModel } from '../../onnx/model.js';
 import { parameterCount } from '../../onnx/parameters.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import { Session } from '../../runtime/session.js';
 import type { Augmentation, TrainerConfig } from '../../train/trainer.js';
-import { OPTIMIZER_KINDS } from '../../train/optimizers/index.js';
-import { writeFileAtomic } from '../../util/atomicWrite.js';
-import { RetortError } from '../../util/errors.js';
 import { isVariant, registerVariantOptions, runVariant, type VariantFlags } from '../distillVariants.js';
-import { pct, printSummary, type ClassSummary, type DistillConfig, type DistillEpoch, type DistillMetrics, type ModelSource, type TestErrors } from '../distillReport.js';
-import { bad, choice, defaultLr, optimizationOptions, optimizerSpec, parseNumber, scheduleSpec, SCHEDULES, type OptimizerFlags, type ScheduleFlags } from '../trainingOptions.js';
+import { pct, printSummary, type ClassSummary, type DistillConfig, type DistillEpoch, type DistillMetrics, type TestErrors } from '../distillReport.js';
+import { bad, choice, optimizationOptions, parseNumber, parseOptional, parseTrainingFlags, scheduleFor, validationSize as parseValidationSize } from '../trainingOptions.js';
+import { epochsBefore, finishRun, holdOutValidation, modelToTrain, previousRun, printRun, requireCheckpoint, sha256, trainEpochs } from '../trainingRun.js';
 
 export const STUDENT_FILE = 'student.onnx';
 /** The student as trained, before the omitted class's bias is raised (only with --omit-class). */
@@ -50,48 +46,21 @@ const BIAS_GRID = { max: 10, step: 0.25 };
 /** Jitter of Hinton et al. 2015, §3: "jittered by up to two pixels in any direction". */
 const JITTER_PIXELS = 2;
 
-interface DistillFlags extends OptimizerFlags, ScheduleFlags {
-  /** Repeatable: several files make a teacher ensemble (distillVariants.ts). */
-  teacher: string[];
-  student?: string;
-  studentArch?: string;
-  data: string;
-  out: string;
-  temperature: string;
-  alpha: string;
-  epochs: string;
-  batchSize: string;
-  optimizer: string;
-  lr?: string;
-  schedule: string;
-  seed: string;
+/** The variants' flags (registerVariantOptions; repeated --teacher makes an ensemble) and the classic run's. */
+interface DistillFlags extends VariantFlags {
   jitter?: boolean;
   teacherSignal: string;
   validation?: string;
-  limitTrain?: string;
   maxSteps?: string;
   checkpointEvery?: string;
   resume?: boolean;
   omitClass?: string;
   term?: string[];
   hintEpochs?: string;
-  threads: string;
-  json?: boolean;
 }
 
 /** Fields a resumed run must share with the run that wrote the checkpoint (the Trainer checks the rest). */
 const RESUME_FIELDS = ['teacher', 'student', 'data', 'limitTrain', 'validation', 'omitClass', 'temperature', 'alpha', 'jitter', 'terms', 'hintEpochs'] as const;
-
-const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
-
-function readMetrics(path: string): DistillMetrics | null {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as DistillMetrics;
-  } catch {
-    return null;
-  }
-}
 
 /** Image dims of the data for jitter: the samples' own [C, H, W], or MNIST's 28x28 when flat. */
 function jitterFor(dataset: Dataset): Augmentation {
@@ -123,7 +92,7 @@ function classSummary(errors: ClassErrors, classIndex: number): ClassSummary {
 
 async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise<void> {
   // Ensembles, long-tailed data, born-again, auxiliary heads and mutual learning: distillVariants.ts.
-  if (isVariant(flags as unknown as VariantFlags)) return runVariant(flags as unknown as VariantFlags);
+  if (isVariant(flags)) return runVariant(flags);
   const started = performance.now();
   // --- Validate the command line before any work.
   if ((flags.student === undefined) === (flags.studentArch === undefined)) {
@@ -133,23 +102,17 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
   const temperature = parseNumber('--temperature', flags.temperature, 'positive');
   const alpha = parseNumber('--alpha', flags.alpha, 'nonnegative');
   if (alpha > 1) throw bad(`--alpha "${flags.alpha}": expected a number in [0, 1] (the weight of the hard-label term; the soft term gets 1 - alpha)`);
-  const epochs = parseNumber('--epochs', flags.epochs, 'positive-int');
-  const batchSize = parseNumber('--batch-size', flags.batchSize, 'positive-int');
-  const optimizerKind = choice('--optimizer', flags.optimizer, OPTIMIZER_KINDS);
-  const scheduleKind = choice('--schedule', flags.schedule, SCHEDULES);
-  const lr = parseNumber('--lr', flags.lr ?? defaultLr(optimizerKind), 'positive');
-  const optimizer = optimizerSpec(flags, optimizerKind);
-  const seed = parseNumber('--seed', flags.seed, 'nonnegative-int');
+  const settings = parseTrainingFlags(flags);
+  const { epochs, batchSize, optimizer, seed } = settings;
   const teacherSignal = choice('--teacher-signal', flags.teacherSignal, TEACHER_SIGNALS);
   const jitter = Boolean(flags.jitter);
   if (jitter && teacherSignal === 'cached') {
     throw bad('--teacher-signal cached cannot go with --jitter: the teacher must see the same jittered images as the student (use auto or per-batch)');
   }
-  const maxSteps = flags.maxSteps === undefined ? null : parseNumber('--max-steps', flags.maxSteps, 'positive-int');
-  const limitTrain = flags.limitTrain === undefined ? null : parseNumber('--limit-train', flags.limitTrain, 'positive-int');
-  const validationSize =
-    flags.validation === undefined ? (limitTrain === null ? 5000 : Math.floor(limitTrain / 10)) : parseNumber('--validation', flags.validation, 'nonnegative-int');
-  const omittedClass = flags.omitClass === undefined ? null : parseNumber('--omit-class', flags.omitClass, 'nonnegative-int');
+  const maxSteps = parseOptional('--max-steps', flags.maxSteps, 'positive-int');
+  const limitTrain = parseOptional('--limit-train', flags.limitTrain, 'positive-int');
+  const validationSize = parseValidationSize(flags.validation, limitTrain);
+  const omittedClass = parseOptional('--omit-class', flags.omitClass, 'nonnegative-int');
   if (omittedClass !== null && validationSize === 0) throw bad('--omit-class needs a validation split (--validation > 0) to choose the bias correction on');
   const threads = parseNumber('--threads', flags.threads, 'nonnegative-int');
   const architecture = flags.studentArch === undefined ? undefined : parseArchitecture(flags.studentArch);
@@ -165,19 +128,10 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
   const outDir = resolve(flags.out);
   const metricsPath = join(outDir, METRICS_FILE);
   const checkpointPath = join(outDir, CHECKPOINT_FILE);
-  if (flags.resume && !existsSync(checkpointPath)) throw new RetortError('FILE_NOT_FOUND', `--resume: no checkpoint at ${checkpointPath}`);
+  requireCheckpoint(flags.resume, checkpointPath);
 
   // --- Models and data.
-  let student: ModelProto;
-  let studentSource: ModelSource;
-  if (architecture) {
-    student = buildArchitecture(architecture, { seed });
-    studentSource = { source: 'arch', arch: formatArchitecture(architecture) };
-  } else {
-    const path = resolve(flags.student!);
-    student = loadModel(path);
-    studentSource = { source: 'file', path, sha256: sha256(path) };
-  }
+  const { model: student, source: studentSource } = modelToTrain(architecture, flags.student, seed);
   const sources = loadDataSource(dataName, { inputDims: modelInputDims(student) });
   const classes = sources.train.numClasses;
   if (omittedClass !== null && omittedClass >= classes) throw bad(`--omit-class ${omittedClass}: ${dataName} has classes 0..${classes - 1}`);
@@ -186,19 +140,14 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
   const teacherPath = resolve(flags.teacher[0]!);
   const teacher = loadModel(teacherPath);
 
-  let train: Dataset = limitTrain === null ? sources.train : subset(sources.train, limitTrain);
-  let validation: Dataset | undefined;
-  if (validationSize > 0) {
-    if (validationSize >= train.length) throw bad(`--validation ${validationSize}: must be smaller than the ${train.length} training samples`);
-    ({ train, validation } = splitValidation(train, { method: 'last', size: validationSize }));
-  }
+  const { train, validation } = holdOutValidation(sources.train, limitTrain, validationSize);
   const transferSet = omittedClass === null ? train : omitClass(train, omittedClass);
   if (transferSet.length < batchSize) throw bad(`--batch-size ${batchSize}: larger than the ${transferSet.length} samples of the transfer set`);
   const stepsPerEpoch = batchCount(transferSet.length, batchSize, true);
   const totalSteps = Math.min(maxSteps ?? Infinity, epochs * stepsPerEpoch);
   // The schedule spans the whole run (epochs), not a --max-steps budget, so interrupted and whole runs agree.
-  const schedule = scheduleSpec(flags, scheduleKind, lr, epochs * stepsPerEpoch, stepsPerEpoch);
-  const checkpointEvery = flags.checkpointEvery === undefined ? stepsPerEpoch : parseNumber('--checkpoint-every', flags.checkpointEvery, 'positive-int');
+  const schedule = scheduleFor(flags, settings, stepsPerEpoch);
+  const checkpointEvery = parseOptional('--checkpoint-every', flags.checkpointEvery, 'positive-int') ?? stepsPerEpoch;
   const augmentation = jitter ? jitterFor(transferSet) : undefined;
 
   const config: DistillConfig = {
@@ -223,13 +172,7 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
     ...(terms ? { terms: terms.map((t) => ({ name: t.name, weight: t.weight, kind: t.term.kind, options: t.term.options })) } : {}),
     ...(hintEpochs > 0 ? { hintEpochs } : {}),
   };
-  const previous = flags.resume ? readMetrics(metricsPath) : null;
-  if (previous) {
-    const differing = RESUME_FIELDS.filter((k) => JSON.stringify(previous.config[k]) !== JSON.stringify(config[k]));
-    if (differing.length > 0) {
-      throw new RetortError('CHECKPOINT_INVALID', `--resume: ${metricsPath} records another run (${differing.map((k) => `${k} ${JSON.stringify(previous.config[k])}`).join(', ')}); it cannot resume this one`);
-    }
-  }
+  const previous = previousRun<DistillMetrics>(flags.resume, metricsPath, config, RESUME_FIELDS);
 
   // The teacher's test logits: its own errors, and the reference for the student's agreement.
   const teacherStarted = performance.now();
@@ -275,7 +218,6 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
   // Opening the teacher and, when cached, computing its logits over the transfer set.
   const cacheSeconds = (performance.now() - teacherStarted2) / 1000;
   const resumedFromStep = flags.resume ? trainer.step : null;
-  const epochsDone = (step: number): number => Math.floor(step / stepsPerEpoch);
   const metrics: DistillMetrics = {
     format: 'retort-distill-metrics',
     version: 1,
@@ -288,7 +230,7 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
     data: { name: dataName, transferSet: transferSet.length, omittedSamples: train.length - transferSet.length, validation: validation?.length ?? 0, test: sources.test.length, inputDims: [...transferSet.inputDims] },
     stepsPerEpoch,
     steps: trainer.step,
-    epochs: (previous?.epochs ?? []).filter((e) => e.epoch <= epochsDone(trainer.step)),
+    epochs: epochsBefore(previous, trainer.step, stepsPerEpoch),
     test: null,
     biasCorrection: null,
     timings: { setupSeconds: 0, teacherSeconds: teacherSeconds + cacheSeconds, trainSeconds: 0, testSeconds: 0, biasCorrectionSeconds: 0, totalSeconds: 0, samplesPerSecond: 0 },
@@ -309,18 +251,15 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
 
   let trained: ModelProto;
   try {
-    // One fit() per epoch (the Trainer reads maxSteps at each call), so each epoch ends with a test pass.
-    while (trainer.step < totalSteps) {
-      const fromStep = trainer.step;
-      // The Trainer holds its own copy of the config (distillation adds the loss); the budget goes there.
-      trainer.config.maxSteps = Math.min(totalSteps, (epochsDone(fromStep) + 1) * stepsPerEpoch);
-      const t0 = performance.now();
-      const result = await trainer.fit();
-      const seconds = (performance.now() - t0) / 1000;
-      metrics.timings.trainSeconds += seconds;
-      metrics.steps = trainer.step;
-      const record = result.history.at(-1);
-      if (record && trainer.step % stepsPerEpoch === 0 && record.epoch === epochsDone(trainer.step) - 1) {
+    // Each epoch ends with a test pass.
+    await trainEpochs({
+      trainer,
+      totalSteps,
+      stepsPerEpoch,
+      batchSize,
+      metrics,
+      metricsPath,
+      onEpoch: async ({ record, result, seconds, samplesPerSecond }) => {
         const { errors } = await timed('testSeconds', () => studentTestErrors(result.model));
         const v = record.validation;
         const validationErrors = v ? v.samples - Math.round(v.accuracy * v.samples) : 0;
@@ -332,14 +271,12 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
           validation: v ? { loss: v.loss, errors: validationErrors, errorPercent: (100 * validationErrors) / v.samples } : null,
           test: { errors: errors.errors, errorPercent: errors.errorPercent, teacherAgreement: errors.teacherAgreement },
           seconds,
-          samplesPerSecond: ((trainer.step - fromStep) * batchSize) / seconds,
+          samplesPerSecond,
         };
-        metrics.epochs = [...metrics.epochs.filter((e) => e.epoch !== epoch.epoch), epoch];
         note(`epoch ${epoch.epoch}: test error ${errors.errors} of ${errors.samples} (${pct(errors.errorPercent)}%), agreement with the teacher ${pct(100 * errors.teacherAgreement)}%, ${seconds.toFixed(1)} s`);
-      }
-      writeFileAtomic(metricsPath, JSON.stringify(metrics, null, 2) + '\n');
-      if (trainer.step === fromStep) break;
-    }
+        return epoch;
+      },
+    });
     trained = trainer.exportModel();
   } finally {
     await run.close();
@@ -372,12 +309,8 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
   saveModel(final, join(outDir, STUDENT_FILE));
 
   metrics.status = trainer.step < epochs * stepsPerEpoch ? 'max-steps' : 'complete';
-  metrics.timings.totalSeconds = (performance.now() - started) / 1000;
-  const trainedSteps = trainer.step - (resumedFromStep ?? 0);
-  metrics.timings.samplesPerSecond = metrics.timings.trainSeconds > 0 ? (trainedSteps * batchSize) / metrics.timings.trainSeconds : 0;
-  writeFileAtomic(metricsPath, JSON.stringify(metrics, null, 2) + '\n');
-  if (flags.json) process.stdout.write(JSON.stringify({ ...metrics, command: argv.slice(2) }, null, 2) + '\n');
-  else printSummary(metrics, JITTER_PIXELS);
+  finishRun(metrics, { metricsPath, started, batchSize, resumedFromStep });
+  printRun(metrics, flags.json, argv, (m) => printSummary(m, JITTER_PIXELS));
 }
 
 export function registerDistill(program: Command): void {

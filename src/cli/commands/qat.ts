@@ -17,8 +17,8 @@ import { DATA_SOURCES } from '../../data/sources.js';
 import { Trainer } from '../../train/trainer.js';
 import { formatFields } from '../format.js';
 import { loadDataFor, pct, testAccuracy } from '../compressionData.js';
-import { trainerConfigFrom, type TrainFlags } from '../qatShared.js';
-import { bad, choice, optimizationOptions, parseNumber } from '../trainingOptions.js';
+import { addTrainingOptions, trainerConfigFrom, type TrainFlags } from '../qatShared.js';
+import { bad, choice, parseNumber } from '../trainingOptions.js';
 
 interface QatFlags extends TrainFlags {
   out: string;
@@ -118,13 +118,6 @@ export function registerQat(program: Command): void {
     .option('--bias <kind>', 'int32 (at input scale x weight scale, as static PTQ; default at 8 bits) or float (default below 8 bits, where the int32 rounding step is coarse)')
     .option('--teacher <file>', 'distil from this float teacher while training (quantized distillation, Polino et al. 2018)')
     .option('--temperature <t>', 'distillation temperature', '4')
-    .option('--alpha <a>', 'weight of the hard-label loss; the teacher term gets 1 - alpha', '0.5')
-    .option('--epochs <n>', 'training epochs', '1')
-    .option('--batch-size <n>', 'batch size', '128');
-  for (const option of optimizationOptions()) command.addOption(option);
-  command
-    .option('--seed <n>', 'seed of the shuffles', '0')
-    .option('--threads <n>', 'ORT intra-op threads, 0 to let ORT choose', '0')
-    .option('--json', 'print the report as JSON (no tables, no progress)')
-    .action(async (model: string, flags: QatFlags) => runQat(model, flags, process.argv));
+    .option('--alpha <a>', 'weight of the hard-label loss; the teacher term gets 1 - alpha', '0.5');
+  addTrainingOptions(command, '1').action(async (model: string, flags: QatFlags) => runQat(model, flags, process.argv));
 }

@@ -11,8 +11,8 @@ import { loadModel, saveModel } from '../../onnx/model.js';
 import { LOW_BIT_METHODS, trainLowBitWeights, type LowBitMethod } from '../../quantize/qat/index.js';
 import { formatBytes, formatFields, formatTable } from '../format.js';
 import { loadDataFor, pct, testAccuracy } from '../compressionData.js';
-import { trainerConfigFrom, type TrainFlags } from '../qatShared.js';
-import { bad, choice, optimizationOptions, parseNumber } from '../trainingOptions.js';
+import { addTrainingOptions, trainerConfigFrom, type TrainFlags } from '../qatShared.js';
+import { bad, choice, parseNumber } from '../trainingOptions.js';
 
 interface TernarizeFlags extends TrainFlags {
   out: string;
@@ -61,13 +61,6 @@ export function registerTernarize(program: Command): void {
     .option('--method <name>', `${LOW_BIT_METHODS.join(', ')}`, 'twn')
     .option('--threshold <x>', 'twn: Δ as a fraction of mean|W|', '0.7')
     .option('--binary-scale <kind>', 'binary: α per-layer or per-channel (XNOR-Net style)', 'per-layer')
-    .option('--data <name>', `training and test data: ${DATA_SOURCES.join(', ')}`, 'mnist')
-    .option('--epochs <n>', 'training epochs', '10')
-    .option('--batch-size <n>', 'batch size', '128');
-  for (const option of optimizationOptions()) command.addOption(option);
-  command
-    .option('--seed <n>', 'seed of the shuffles', '0')
-    .option('--threads <n>', 'ORT intra-op threads, 0 to let ORT choose', '0')
-    .option('--json', 'print the report as JSON (no tables, no progress)')
-    .action(async (model: string, flags: TernarizeFlags) => runTernarize(model, flags, process.argv));
+    .option('--data <name>', `training and test data: ${DATA_SOURCES.join(', ')}`, 'mnist');
+  addTrainingOptions(command, '10').action(async (model: string, flags: TernarizeFlags) => runTernarize(model, flags, process.argv));
 }

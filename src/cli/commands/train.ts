@@ -4,53 +4,37 @@
  * inference model), DIR/metrics.json (per-epoch history, test error, timings, the full config) and
  * DIR/checkpoint.ckpt (which `--resume` continues from, bit for bit).
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { batchCount } from '../../data/batches.js';
-import { splitValidation, subset, type Dataset } from '../../data/dataset.js';
 import { modelInputDims } from '../../data/forModel.js';
 import { DATA_SOURCES, loadDataSource } from '../../data/sources.js';
-import { parseArchitecture, buildArchitecture, formatArchitecture } from '../../models/spec.js';
+import { parseArchitecture } from '../../models/spec.js';
 import { Graph } from '../../onnx/graph.js';
-import { encodeModel, loadModel, saveModel } from '../../onnx/model.js';
+import { encodeModel, saveModel } from '../../onnx/model.js';
 import { listParameters } from '../../onnx/parameters.js';
-import type { ModelProto } from '../../onnx/proto.js';
 import { PROVIDERS, parseProvider, Session } from '../../runtime/session.js';
 import { evaluateClassifier, type Evaluation } from '../../train/evaluate.js';
-import { OPTIMIZER_KINDS, type OptimizerSpec } from '../../train/optimizers/index.js';
+import type { OptimizerSpec } from '../../train/optimizers/index.js';
 import { maxNormConstraints } from '../../train/maxNormConstraints.js';
 import type { ScheduleSpec } from '../../train/schedules.js';
 import { Trainer, type TrainerConfig } from '../../train/trainer.js';
-import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { RetortError } from '../../util/errors.js';
 import { formatFields, formatTable } from '../format.js';
-import { bad, choice, optimizerSpec, parseNumber, scheduleSpec, SCHEDULES } from '../trainingOptions.js';
+import { bad, choice, optimizationOptions, parseNumber, parseOptional, parseTrainingFlags, scheduleFor, validationSize as parseValidationSize, type TrainingFlags } from '../trainingOptions.js';
+import { epochsBefore, finishRun, holdOutValidation, modelToTrain, previousRun, printRun, requireCheckpoint, trainEpochs, type ModelSource } from '../trainingRun.js';
 
 export const MODEL_FILE = 'model.onnx';
 export const METRICS_FILE = 'metrics.json';
 export const CHECKPOINT_FILE = 'checkpoint.ckpt';
 
-interface TrainFlags {
+interface TrainFlags extends TrainingFlags {
   model?: string;
   arch?: string;
   data: string;
   out: string;
-  epochs: string;
-  batchSize: string;
-  optimizer: string;
-  lr?: string;
-  momentum?: string;
-  nesterov?: boolean;
-  weightDecay?: string;
-  schedule: string;
-  warmupSteps: string;
-  stepSize?: string;
-  gamma: string;
   clipNorm?: string;
   maxNorm?: string;
-  seed: string;
   validation?: string;
   patience?: string;
   checkpointEvery?: string;
@@ -58,13 +42,11 @@ interface TrainFlags {
   resume?: boolean;
   limitTrain?: string;
   provider: string;
-  threads: string;
-  json?: boolean;
 }
 
 /** Everything that decides the run, as recorded in metrics.json. */
 export interface RunConfig {
-  model: { source: 'arch'; arch: string } | { source: 'file'; path: string; sha256: string };
+  model: ModelSource;
   data: string;
   limitTrain: number | null;
   validation: number;
@@ -127,15 +109,6 @@ function summarize(evaluation: Evaluation): ErrorSummary {
   return { loss: evaluation.loss, accuracy: evaluation.accuracy, samples: evaluation.samples, errors, errorPercent: (100 * errors) / evaluation.samples };
 }
 
-function readMetrics(path: string): TrainMetrics | null {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as TrainMetrics;
-  } catch {
-    return null;
-  }
-}
-
 const pct = (x: number): string => x.toFixed(2);
 
 function printEpochs(metrics: TrainMetrics): void {
@@ -167,20 +140,14 @@ async function runTrain(flags: TrainFlags, argv: readonly string[]): Promise<voi
   // --- Validate the command line before any work.
   if ((flags.model === undefined) === (flags.arch === undefined)) throw bad('Give exactly one of --model FILE.onnx (fine-tune an imported model) or --arch SPEC (train a built architecture)');
   const dataName = choice('--data', flags.data, DATA_SOURCES);
-  const epochs = parseNumber('--epochs', flags.epochs, 'positive-int');
-  const batchSize = parseNumber('--batch-size', flags.batchSize, 'positive-int');
-  const optimizerKind = choice('--optimizer', flags.optimizer, OPTIMIZER_KINDS);
-  const scheduleKind = choice('--schedule', flags.schedule, SCHEDULES);
-  const lr = parseNumber('--lr', flags.lr ?? (optimizerKind === 'sgd' ? '0.1' : '0.001'), 'positive');
-  const optimizer = optimizerSpec(flags, optimizerKind);
-  const seed = parseNumber('--seed', flags.seed, 'nonnegative-int');
-  const clipNorm = flags.clipNorm === undefined ? null : parseNumber('--clip-norm', flags.clipNorm, 'positive');
-  const maxNorm = flags.maxNorm === undefined ? null : parseNumber('--max-norm', flags.maxNorm, 'positive');
-  const patience = flags.patience === undefined ? null : parseNumber('--patience', flags.patience, 'positive-int');
-  const maxSteps = flags.maxSteps === undefined ? null : parseNumber('--max-steps', flags.maxSteps, 'positive-int');
-  const limitTrain = flags.limitTrain === undefined ? null : parseNumber('--limit-train', flags.limitTrain, 'positive-int');
-  const validationSize =
-    flags.validation === undefined ? (limitTrain === null ? 5000 : Math.floor(limitTrain / 10)) : parseNumber('--validation', flags.validation, 'nonnegative-int');
+  const settings = parseTrainingFlags(flags);
+  const { epochs, batchSize, optimizer, seed } = settings;
+  const clipNorm = parseOptional('--clip-norm', flags.clipNorm, 'positive');
+  const maxNorm = parseOptional('--max-norm', flags.maxNorm, 'positive');
+  const patience = parseOptional('--patience', flags.patience, 'positive-int');
+  const maxSteps = parseOptional('--max-steps', flags.maxSteps, 'positive-int');
+  const limitTrain = parseOptional('--limit-train', flags.limitTrain, 'positive-int');
+  const validationSize = parseValidationSize(flags.validation, limitTrain);
   if (patience !== null && validationSize === 0) throw bad('--patience needs a validation set (--validation > 0)');
   const provider = parseProvider(flags.provider);
   const threads = parseNumber('--threads', flags.threads, 'nonnegative-int');
@@ -193,33 +160,19 @@ async function runTrain(flags: TrainFlags, argv: readonly string[]): Promise<voi
   const outDir = resolve(flags.out);
   const metricsPath = join(outDir, METRICS_FILE);
   const checkpointPath = join(outDir, CHECKPOINT_FILE);
-  if (flags.resume && !existsSync(checkpointPath)) throw new RetortError('FILE_NOT_FOUND', `--resume: no checkpoint at ${checkpointPath}`);
+  requireCheckpoint(flags.resume, checkpointPath);
 
   // --- Model and data.
-  let model: ModelProto;
-  let modelConfig: RunConfig['model'];
-  if (architecture) {
-    model = buildArchitecture(architecture, { seed });
-    modelConfig = { source: 'arch', arch: formatArchitecture(architecture) };
-  } else {
-    const path = resolve(flags.model!);
-    model = loadModel(path);
-    modelConfig = { source: 'file', path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
-  }
+  const { model, source: modelConfig } = modelToTrain(architecture, flags.model, seed);
   const inputDims = modelInputDims(model);
   const sources = loadDataSource(dataName, { inputDims });
-  let train: Dataset = limitTrain === null ? sources.train : subset(sources.train, limitTrain);
-  let validation: Dataset | undefined;
-  if (validationSize > 0) {
-    if (validationSize >= train.length) throw bad(`--validation ${validationSize}: must be smaller than the ${train.length} training samples`);
-    ({ train, validation } = splitValidation(train, { method: 'last', size: validationSize }));
-  }
+  const { train, validation } = holdOutValidation(sources.train, limitTrain, validationSize);
   if (train.length < batchSize) throw bad(`--batch-size ${batchSize}: larger than the ${train.length} training samples`);
   const stepsPerEpoch = batchCount(train.length, batchSize, true);
   const totalSteps = Math.min(maxSteps ?? Infinity, epochs * stepsPerEpoch);
   // The schedule spans the whole run (epochs), not a --max-steps budget, so interrupted and whole runs agree.
-  const schedule = scheduleSpec(flags, scheduleKind, lr, epochs * stepsPerEpoch, stepsPerEpoch);
-  const checkpointEvery = flags.checkpointEvery === undefined ? stepsPerEpoch : parseNumber('--checkpoint-every', flags.checkpointEvery, 'positive-int');
+  const schedule = scheduleFor(flags, settings, stepsPerEpoch);
+  const checkpointEvery = parseOptional('--checkpoint-every', flags.checkpointEvery, 'positive-int') ?? stepsPerEpoch;
 
   const config: RunConfig = {
     model: modelConfig,
@@ -239,13 +192,7 @@ async function runTrain(flags: TrainFlags, argv: readonly string[]): Promise<voi
     provider,
     threads,
   };
-  const previous = flags.resume ? readMetrics(metricsPath) : null;
-  if (previous) {
-    const differing = RESUME_FIELDS.filter((k) => JSON.stringify(previous.config[k]) !== JSON.stringify(config[k]));
-    if (differing.length > 0) {
-      throw new RetortError('CHECKPOINT_INVALID', `--resume: ${metricsPath} records another run (${differing.map((k) => `${k} ${JSON.stringify(previous.config[k])}`).join(', ')}); it cannot resume this one`);
-    }
-  }
+  const previous = previousRun<TrainMetrics>(flags.resume, metricsPath, config, RESUME_FIELDS);
 
   const trainerConfig: TrainerConfig = {
     batchSize,
@@ -262,7 +209,6 @@ async function runTrain(flags: TrainFlags, argv: readonly string[]): Promise<voi
   };
   const trainer = await Trainer.create(model, trainerConfig, { train, ...(validation ? { validation } : {}) }, flags.resume ? { resumeFrom: checkpointPath } : {});
   const resumedFromStep = flags.resume ? trainer.step : null;
-  const epochsDone = (step: number): number => Math.floor(step / stepsPerEpoch);
   const metrics: TrainMetrics = {
     format: 'retort-train-metrics',
     version: 1,
@@ -274,8 +220,7 @@ async function runTrain(flags: TrainFlags, argv: readonly string[]): Promise<voi
     data: { name: dataName, train: train.length, validation: validation?.length ?? 0, test: sources.test.length, inputDims: [...train.inputDims] },
     stepsPerEpoch,
     steps: trainer.step,
-    // Epochs finished before the checkpoint keep the test results the earlier run recorded.
-    epochs: (previous?.epochs ?? []).filter((e) => e.epoch <= epochsDone(trainer.step)),
+    epochs: epochsBefore(previous, trainer.step, stepsPerEpoch),
     test: null,
     timings: { setupSeconds: 0, trainSeconds: 0, testSeconds: 0, totalSeconds: 0, samplesPerSecond: 0 },
     resumedFromStep,
@@ -298,17 +243,15 @@ async function runTrain(flags: TrainFlags, argv: readonly string[]): Promise<voi
 
   let stoppedEarly = false;
   try {
-    // One fit() per epoch (the Trainer reads maxSteps at each call), so each epoch ends with a test pass.
-    while (trainer.step < totalSteps) {
-      const fromStep = trainer.step;
-      trainerConfig.maxSteps = Math.min(totalSteps, (epochsDone(fromStep) + 1) * stepsPerEpoch);
-      const t0 = performance.now();
-      const result = await trainer.fit();
-      const seconds = (performance.now() - t0) / 1000;
-      metrics.timings.trainSeconds += seconds;
-      metrics.steps = trainer.step;
-      const record = result.history.at(-1);
-      if (record && trainer.step % stepsPerEpoch === 0 && record.epoch === epochsDone(trainer.step) - 1) {
+    // Each epoch ends with a test pass.
+    ({ stoppedEarly } = await trainEpochs({
+      trainer,
+      totalSteps,
+      stepsPerEpoch,
+      batchSize,
+      metrics,
+      metricsPath,
+      onEpoch: async ({ record, seconds, samplesPerSecond }) => {
         const test = await testOnce();
         const epoch: EpochMetrics = {
           epoch: record.epoch + 1,
@@ -318,18 +261,12 @@ async function runTrain(flags: TrainFlags, argv: readonly string[]): Promise<voi
           validation: record.validation ? summarize(record.validation) : null,
           test,
           seconds,
-          samplesPerSecond: ((trainer.step - fromStep) * batchSize) / seconds,
+          samplesPerSecond,
         };
-        metrics.epochs = [...metrics.epochs.filter((e) => e.epoch !== epoch.epoch), epoch];
         note(`epoch ${epoch.epoch}: test error ${test.errors} of ${test.samples} (${pct(test.errorPercent)}%), ${seconds.toFixed(1)} s`);
-      }
-      writeFileAtomic(metricsPath, JSON.stringify(metrics, null, 2) + '\n');
-      if (result.stoppedEarly) {
-        stoppedEarly = true;
-        break;
-      }
-      if (trainer.step === fromStep) break;
-    }
+        return epoch;
+      },
+    }));
     const last = metrics.epochs.at(-1);
     metrics.test = last && last.steps === trainer.step ? last.test : await testOnce();
     saveModel(trainer.exportModel(), join(outDir, MODEL_FILE));
@@ -337,16 +274,12 @@ async function runTrain(flags: TrainFlags, argv: readonly string[]): Promise<voi
     await trainer.dispose();
   }
   metrics.status = stoppedEarly ? 'early-stopped' : trainer.step < epochs * stepsPerEpoch ? 'max-steps' : 'complete';
-  metrics.timings.totalSeconds = (performance.now() - started) / 1000;
-  const trainedSteps = trainer.step - (resumedFromStep ?? 0);
-  metrics.timings.samplesPerSecond = metrics.timings.trainSeconds > 0 ? (trainedSteps * batchSize) / metrics.timings.trainSeconds : 0;
-  writeFileAtomic(metricsPath, JSON.stringify(metrics, null, 2) + '\n');
-  if (flags.json) process.stdout.write(JSON.stringify({ ...metrics, command: argv.slice(2) }, null, 2) + '\n');
-  else printEpochs(metrics);
+  finishRun(metrics, { metricsPath, started, batchSize, resumedFromStep });
+  printRun(metrics, flags.json, argv, printEpochs);
 }
 
 export function registerTrain(program: Command): void {
-  program
+  const command = program
     .command('train')
     .description(
       'Train a built architecture (--arch) or fine-tune an imported ONNX model (--model) on a dataset, one ORT call per step ' +
@@ -359,16 +292,9 @@ export function registerTrain(program: Command): void {
     .addOption(new Option('--data <name>', `training data: ${DATA_SOURCES.join(', ')}`).makeOptionMandatory())
     .requiredOption('--out <dir>', 'output folder for model.onnx, metrics.json and the checkpoint (created if missing)')
     .option('--epochs <n>', 'passes over the training set', '10')
-    .option('--batch-size <n>', 'samples per step (the last partial batch of an epoch is dropped)', '128')
-    .option('--optimizer <name>', `update rule: ${OPTIMIZER_KINDS.join(', ')}`, 'sgd')
-    .option('--lr <x>', 'peak learning rate (default 0.1 for sgd, 0.001 for adam and adamw)')
-    .option('--momentum <x>', 'SGD momentum in [0, 1) (default 0.9; sgd only)')
-    .option('--nesterov', 'Nesterov momentum (sgd only)')
-    .option('--weight-decay <x>', 'L2 penalty for sgd and adam; decoupled decay for adamw (default 0, adamw 0.01)')
-    .option('--schedule <name>', `learning-rate schedule over the whole run: ${SCHEDULES.join(', ')}`, 'cosine')
-    .option('--warmup-steps <n>', 'linear warmup steps before the schedule (cosine, constant)', '0')
-    .option('--step-size <n>', 'step schedule: steps between decays (default a third of the run, rounded up to whole epochs)')
-    .option('--gamma <x>', 'step schedule: factor applied at each decay', '0.1')
+    .option('--batch-size <n>', 'samples per step (the last partial batch of an epoch is dropped)', '128');
+  for (const option of optimizationOptions()) command.addOption(option);
+  command
     .option('--clip-norm <x>', 'clip all gradients together to this global L2 norm')
     .option('--max-norm <x>', "max-norm constraint: rescale each unit's incoming weights (every weight matrix or kernel) to L2 norm <= x after each update")
     .option('--seed <n>', 'seed of the initial weights (--arch), the epoch shuffles and the dropout masks', '0')

@@ -11,7 +11,8 @@ import { Trainer, type TrainData, type TrainerConfig, type TrainResult } from '.
 import { deriveSeed } from '../../train/seeds.js';
 import { RetortError } from '../../util/errors.js';
 import { Rng } from '../../util/random.js';
-import { applyMasks, withParameterValues } from '../applyMasks.js';
+import { applyMasks } from '../applyMasks.js';
+import { withParameterValues } from '../../train/export.js';
 import { findPrunableLayers, readLayerWeights } from '../layers.js';
 import { retrainWithMasks } from '../maskedTraining.js';
 import type { Masks } from '../masks.js';

@@ -5,7 +5,7 @@
 import type { ModelProto } from '../../onnx/proto.js';
 import { Trainer, type TrainData, type TrainerConfig, type TrainResult } from '../../train/trainer.js';
 import { RetortError } from '../../util/errors.js';
-import { withParameterValues } from '../applyMasks.js';
+import { withParameterValues } from '../../train/export.js';
 import { needsTraining, resolveImportance, trainingStatistics, type ImportanceSource } from '../evidence.js';
 import { findPrunableLayers } from '../layers.js';
 import { retrainWithMasks } from '../maskedTraining.js';
