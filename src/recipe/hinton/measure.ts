@@ -1,14 +1,14 @@
 /**
  * What a model costs and how well it does, measured the way a user would run it: the saved ONNX
- * file loaded into a plain ORT CPU session. Errors are counted over the evaluation set (the test
+ * file loaded into a plain ORT CPU session. Parameters, non-zero parameters and the gzip size come
+ * from the cost model of src/eval/cost (int8 weights count as parameters; pruned zeros shrink gzip). Errors are counted over the evaluation set (the test
  * set, or the held-out training images when tuning); latency is the p50 of single-image runs and
  * throughput the mean over batches, each after warm-up runs, at a stated thread count.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Dataset } from '../../data/dataset.js';
+import { countParameters, modelBytes, weightedLayers } from '../../eval/cost/index.js';
 import { decodeModel } from '../../onnx/model.js';
-import { Graph } from '../../onnx/graph.js';
-import { parameterCount } from '../../onnx/parameters.js';
 import { Session } from '../../runtime/session.js';
 import { floatTensor } from '../../runtime/tensors.js';
 import { measureLatency } from '../../runtime/timing.js';
@@ -18,7 +18,10 @@ import type { HintonRecipe } from './recipe.js';
 export interface ModelMeasurement {
   file: string;
   parameters: number;
+  nonZeroParameters: number;
   fileBytes: number;
+  /** The file through gzip -9. */
+  gzipBytes: number;
   evaluation: { set: 'test' | 'validation'; errors: number; samples: number; loss: number };
   latency: {
     threads: number;
@@ -34,7 +37,9 @@ export interface EvaluationSet {
 
 export async function measure(file: string, evaluationSet: EvaluationSet, latency: HintonRecipe['latency'], threads: number): Promise<ModelMeasurement> {
   const bytes = readFileSync(file);
-  const parameters = parameterCount(new Graph(decodeModel(bytes).graph!));
+  const model = decodeModel(bytes);
+  const { parameters, nonZeroParameters } = countParameters(model, weightedLayers(model, null));
+  const size = modelBytes(bytes);
   const session = await Session.create(bytes, { name: file, threads });
   try {
     const { dataset } = evaluationSet;
@@ -53,7 +58,9 @@ export async function measure(file: string, evaluationSet: EvaluationSet, latenc
     return {
       file,
       parameters,
-      fileBytes: statSync(file).size,
+      nonZeroParameters,
+      fileBytes: size.raw,
+      gzipBytes: size.gzip,
       evaluation: { set: evaluationSet.set, errors, samples: evaluation.samples, loss: evaluation.loss },
       latency: {
         threads,

@@ -10,10 +10,10 @@ import { buildArchitecture } from '../../models/spec.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import { createDistillationTrainer } from '../../distill/distill.js';
 import type { ProgressMode } from '../../train/progress.js';
-import { Trainer, type TrainData } from '../../train/trainer.js';
+import { Trainer, type TrainData, type TrainerConfig } from '../../train/trainer.js';
 import { batchCount } from '../../data/batches.js';
 import { stageHash, type HintonRecipe, type TrainingStage } from './recipe.js';
-import { runTrainingJob, stageFiles, trainerConfig, type TrainedStage } from './trainStage.js';
+import { runTrainingJob, stageFiles, trainerConfig, type OpenedTrainer, type TrainedStage } from './trainStage.js';
 
 export { measure, type ModelMeasurement } from './measure.js';
 
@@ -28,11 +28,18 @@ export interface StageContext {
   log: (line: string) => void;
 }
 
-/** Plain supervised training of one stage's architecture on hard labels (the Trainer's default loss). */
-async function trainSupervised(ctx: StageContext, stage: Exclude<TrainingStage, 'distilledStudent'>): Promise<TrainedStage> {
+/**
+ * One stage's resumable training job: its architecture built at the run's seed (which decides the
+ * initial weights, the shuffles, the dropout masks and the jitter) and its Trainer config, handed to
+ * `open` to make the stage's trainer.
+ */
+async function runStage(
+  ctx: StageContext,
+  stage: TrainingStage,
+  open: (model: ModelProto, config: Omit<TrainerConfig, 'loss'>, resumeFrom: string | undefined) => Promise<OpenedTrainer>,
+): Promise<TrainedStage> {
   const recipe = ctx.recipe[stage];
   const files = stageFiles(ctx.dir, stage);
-  // The seed decides the initial weights, the shuffles, the dropout masks and the jitter.
   const model = buildArchitecture(recipe.arch, { seed: ctx.seed });
   const stepsPerEpoch = batchCount(ctx.data.train.length, recipe.batchSize, true);
   const config = trainerConfig(recipe, model, { seed: ctx.seed, stepsPerEpoch, threads: ctx.threads, progress: ctx.progress, checkpoint: files.checkpoint });
@@ -44,10 +51,15 @@ async function trainSupervised(ctx: StageContext, stage: Exclude<TrainingStage, 
     seed: ctx.seed,
     data: ctx.data,
     log: ctx.log,
-    open: async (resumeFrom) => {
-      const trainer = await Trainer.create(model, config, ctx.data, { resumeFrom });
-      return { trainer, close: () => trainer.dispose() };
-    },
+    open: (resumeFrom) => open(model, config, resumeFrom),
+  });
+}
+
+/** Plain supervised training of one stage's architecture on hard labels (the Trainer's default loss). */
+function trainSupervised(ctx: StageContext, stage: Exclude<TrainingStage, 'distilledStudent'>): Promise<TrainedStage> {
+  return runStage(ctx, stage, async (model, config, resumeFrom) => {
+    const trainer = await Trainer.create(model, config, ctx.data, { resumeFrom });
+    return { trainer, close: () => trainer.dispose() };
   });
 }
 
@@ -66,24 +78,11 @@ export function trainHardStudent(ctx: StageContext): Promise<TrainedStage> {
  * KL(teacher_T || student_T) (distill/hintonLoss.ts). The transfer set is the training set without
  * jitter, so the teacher's logits are computed once and cached (the paper's 74-error result).
  */
-export async function distillStudent(ctx: StageContext, teacher: ModelProto): Promise<TrainedStage> {
+export function distillStudent(ctx: StageContext, teacher: ModelProto): Promise<TrainedStage> {
   const recipe = ctx.recipe.distilledStudent;
-  const files = stageFiles(ctx.dir, 'distilledStudent');
-  const student = buildArchitecture(recipe.arch, { seed: ctx.seed });
-  const stepsPerEpoch = batchCount(ctx.data.train.length, recipe.batchSize, true);
-  const config = trainerConfig(recipe, student, { seed: ctx.seed, stepsPerEpoch, threads: ctx.threads, progress: ctx.progress, checkpoint: files.checkpoint });
-  return runTrainingJob({
-    stage: 'distilledStudent',
-    hash: stageHash(ctx.recipe, 'distilledStudent', ctx.seed),
-    files,
-    recipe,
-    seed: ctx.seed,
-    data: ctx.data,
-    log: ctx.log,
-    open: async (resumeFrom) => {
-      const kd = { temperature: recipe.temperature, alpha: recipe.alpha };
-      const { trainer, close, teacherSignal } = await createDistillationTrainer({ teacher, student, data: ctx.data, trainer: config, kd }, resumeFrom);
-      return { trainer, close, teacherSignal };
-    },
+  return runStage(ctx, 'distilledStudent', async (student, config, resumeFrom) => {
+    const kd = { temperature: recipe.temperature, alpha: recipe.alpha };
+    const { trainer, close, teacherSignal } = await createDistillationTrainer({ teacher, student, data: ctx.data, trainer: config, kd }, resumeFrom);
+    return { trainer, close, teacherSignal };
   });
 }

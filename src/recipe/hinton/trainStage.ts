@@ -14,13 +14,15 @@ import type { ProgressMode } from '../../train/progress.js';
 import type { Trainer, TrainData, TrainerConfig } from '../../train/trainer.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { isRetortError } from '../../util/errors.js';
-import type { TrainingRecipe, TrainingStage } from './recipe.js';
+import type { DemoStage, TrainingRecipe } from './recipe.js';
 
 /** File names inside the demo folder, per stage. */
-export const STAGE_FILES: Record<TrainingStage, string> = {
+export const STAGE_FILES: Record<DemoStage, string> = {
   teacher: 'teacher',
   hardStudent: 'student-hard',
   distilledStudent: 'student-distilled',
+  pruned: 'student-pruned',
+  prunedInt8: 'student-pruned-int8',
 };
 
 export interface StageFiles {
@@ -29,7 +31,7 @@ export interface StageFiles {
   checkpoint: string;
 }
 
-export function stageFiles(dir: string, stage: TrainingStage): StageFiles {
+export function stageFiles(dir: string, stage: DemoStage): StageFiles {
   const base = join(dir, STAGE_FILES[stage]);
   return { model: `${base}.onnx`, metrics: `${base}.json`, checkpoint: `${base}.ckpt` };
 }
@@ -45,13 +47,18 @@ export interface EpochEntry {
   samplesPerSecond: number;
 }
 
-export interface StageMetrics {
+/** What every stage's metrics file says: which stage, which hash, finished or not. */
+export interface StageRecord {
   format: 'retort-demo-stage';
   version: 1;
-  stage: TrainingStage;
+  stage: DemoStage;
   hash: string;
   status: 'running' | 'complete';
   seed: number;
+}
+
+/** A stage that trains (from scratch, or the pruned student's masked fine-tune). */
+export interface StageMetrics extends StageRecord {
   recipe: TrainingRecipe;
   data: { train: number; validation: number };
   stepsPerEpoch: number;
@@ -65,15 +72,15 @@ export interface StageMetrics {
 }
 
 /** The metrics of a finished stage with this hash whose model is on disk, else null. */
-export function finishedStage(files: StageFiles, hash: string): StageMetrics | null {
-  const metrics = readStageMetrics(files.metrics);
+export function finishedStage<T extends StageRecord = StageMetrics>(files: StageFiles, hash: string): T | null {
+  const metrics = readStageMetrics<T>(files.metrics);
   return metrics && metrics.status === 'complete' && metrics.hash === hash && existsSync(files.model) ? metrics : null;
 }
 
-function readStageMetrics(path: string): StageMetrics | null {
+function readStageMetrics<T extends StageRecord = StageMetrics>(path: string): T | null {
   if (!existsSync(path)) return null;
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as StageMetrics;
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as T;
     return parsed.format === 'retort-demo-stage' ? parsed : null;
   } catch {
     return null;
@@ -108,7 +115,7 @@ export interface OpenedTrainer {
 }
 
 export interface TrainingJob {
-  stage: TrainingStage;
+  stage: DemoStage;
   hash: string;
   files: StageFiles;
   recipe: TrainingRecipe;
