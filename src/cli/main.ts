@@ -70,4 +70,12 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// `retort ... | head`: the reader closing the pipe is not an error of ours; stop quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 process.exitCode = await main(process.argv);
