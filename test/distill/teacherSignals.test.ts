@@ -1,21 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeDataset } from '../../src/data/dataset.js';
 import { createDistillationTrainer } from '../../src/distill/distill.js';
 import { buildMlp } from '../../src/models/mlp.js';
-import { Rng } from '../../src/util/random.js';
-
-/** 4 Gaussian blobs in 20 dimensions: a small, learnable classification set. */
-function blobs(count: number, seed: number) {
-  const rng = new Rng(seed);
-  const inputs = new Float32Array(count * 20);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    labels[i] = i % 4;
-    for (let j = 0; j < 20; j++) inputs[i * 20 + j] = rng.normal() * 0.5 + (j % 4 === i % 4 ? 2 : 0);
-  }
-  return makeDataset({ name: 'blobs', inputs, inputDims: [20], labels, numClasses: 4 });
-}
+import { blobs } from '../helpers/blobs.js';
 
 async function lossCurve(teacherSignal: 'cached' | 'per-batch', augmentation?: 'jitter') {
   const teacher = buildMlp({ inputDims: [20], hidden: [32], numClasses: 4, seed: 1 });

@@ -26,18 +26,7 @@ import { saveCheckpoint } from '../../../src/train/checkpoint.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** 4 Gaussian blobs in 20 dimensions. */
-function blobs(count: number, seed: number) {
-  const rng = new Rng(seed);
-  const inputs = new Float32Array(count * 20);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    labels[i] = i % 4;
-    for (let j = 0; j < 20; j++) inputs[i * 20 + j] = rng.normal() * 0.5 + (j % 4 === i % 4 ? 2 : 0);
-  }
-  return makeDataset({ name: 'blobs', inputs, inputDims: [20], labels, numClasses: 4 });
-}
+import { blobs } from '../../helpers/blobs.js';
 
 /** 8x8 one-channel images: a bright quadrant (the class) on noise. */
 function quadrants(count: number, seed: number) {
