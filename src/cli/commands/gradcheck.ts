@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { checkAgainstFiniteDifferences, checkAgainstReference, type GradcheckResult } from '../../eval/gradcheck/gradcheck.js';
 import { loadReference } from '../../eval/gradcheck/reference.js';
 import { loadModel } from '../../onnx/model.js';
-import { RetortError } from '../../util/errors.js';
 import { formatTable } from '../format.js';
+import { parseNumber } from '../trainingOptions.js';
 
 interface GradcheckFlags {
   ref?: string;
@@ -13,14 +13,6 @@ interface GradcheckFlags {
   samples: string;
   batch: string;
   json?: boolean;
-}
-
-function positiveNumber(flag: string, value: string, integer = false): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new RetortError('BAD_ARGUMENT', `${flag} "${value}": expected a positive ${integer ? 'whole number' : 'number'}`);
-  }
-  return n;
 }
 
 function printResult(result: GradcheckResult): void {
@@ -50,14 +42,14 @@ export function registerGradcheck(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (modelPath: string, flags: GradcheckFlags) => {
       const model = loadModel(modelPath);
-      const tolerance = positiveNumber('--tolerance', flags.tolerance ?? (flags.ref ? '1e-3' : '2e-2'));
+      const tolerance = parseNumber('--tolerance', flags.tolerance ?? (flags.ref ? '1e-3' : '2e-2'), 'positive');
       const result = flags.ref
         ? await checkAgainstReference(model, loadReference(flags.ref), tolerance)
         : await checkAgainstFiniteDifferences(model, {
             tolerance,
             seed: Number(flags.seed),
-            samples: positiveNumber('--samples', flags.samples, true),
-            batch: positiveNumber('--batch', flags.batch, true),
+            samples: parseNumber('--samples', flags.samples, 'positive-int'),
+            batch: parseNumber('--batch', flags.batch, 'positive-int'),
           });
       if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else printResult(result);
