@@ -5,7 +5,10 @@
  * bootstrap interval over the test set (percentile method, the seeds' errors averaged inside each
  * resample). Methods from the term registry (reverse KL, JS, FitNets, RKD, ...) run when registered.
  * Class-weighted KD is compared with plain KD on a 10:1 long-tailed split of the same images.
- * Flags: --limit-train N (1000) --epochs N (30) --seeds 1,2,3 --resamples B (1000) --out FILE
+ * Attention transfer needs conv feature maps, so it runs on a CNN pair on the same images: a
+ * ResNet 16,32 teacher and a ResNet 8,16 student (1 basic block per stage), AT on both stages'
+ * outputs (same H x W, different channel counts), compared with KD for that pair.
+ * Flags: --settings mlp,cnn (which pairs run) --limit-train N (1000) --epochs N (30) --seeds 1,2,3 --resamples B (1000) --out FILE
  * (bench-distill.json) --markdown FILE (BENCHMARKS.md section is printed; appended with --write).
  */
 import { appendFileSync } from 'node:fs';
@@ -38,20 +41,27 @@ const epochs = Number(flag('epochs', '30'));
 const seeds = flag('seeds', '1,2,3').split(',').map(Number);
 const resamples = Number(flag('resamples', '1000'));
 const out = flag('out', 'bench-distill.json');
+const settings = flag('settings', 'mlp,cnn').split(',') as Setting[];
 const T = 4;
 const ALPHA = 0.1;
 
 const sources = loadDataSource('mnist', { inputDims: [784] });
 const train = subset(sources.train, limitTrain);
 const test = sources.test;
+const imageSources = loadDataSource('mnist', { inputDims: [1, 28, 28] });
+const imageTrain = subset(imageSources.train, limitTrain);
 const teacherArch = 'mlp:512,512';
 const studentArch = 'mlp:64';
+const cnnTeacherArch = 'resnet:16,32';
+const cnnStudentArch = 'resnet:8,16';
+/** Attention transfer's weight: the reference code's β = 1000 on the mean-normalized maps (Zagoruyko & Komodakis 2017). */
+const AT_WEIGHT = 1000;
 const trainerFor = (seed: number, data: Dataset): Omit<TrainerConfig, 'loss'> => ({
   batchSize: Math.min(100, data.length), epochs, seed, progress: 'silent', optimizer: { kind: 'adam' }, schedule: { kind: 'constant', lr: 1e-3 },
 });
 
-/** 1 where the model's top class is the label, per test sample. */
-async function correctness(model: ModelProto): Promise<Uint8Array> {
+/** 1 where the model's top class is the label, per test sample (the same 10,000 images in either layout). */
+async function correctness(model: ModelProto, test: Dataset): Promise<Uint8Array> {
   const session = await Session.create(encodeModel(model), { name: 'test model' });
   try {
     const { logits, classes } = await datasetLogits(session, test);
@@ -65,11 +75,17 @@ async function correctness(model: ModelProto): Promise<Uint8Array> {
   }
 }
 
-type Method = { name: string; note?: string; run: (seed: number, teacher: ModelProto, teacher2: ModelProto) => Promise<ModelProto> };
+/** 'mlp': the MLP pair on flat images; 'cnn': the ResNet pair on [1, 28, 28] images. */
+type Setting = 'mlp' | 'cnn';
+type Method = { name: string; setting?: Setting; note?: string; run: (seed: number, teacher: ModelProto, teacher2: ModelProto) => Promise<ModelProto> };
 const student = (seed: number) => buildArchitecture(studentArch, { seed });
 const withTerms = (texts: string[]) => async (seed: number, teacher: ModelProto) =>
   (await distill({ teacher, student: student(seed), data: { train }, trainer: trainerFor(seed, train), terms: texts.map(parseTermArgument) as WeightedTerm[] })).model;
 const longTail = longTailedSubset(train, { imbalanceRatio: 10, seed: 0 });
+const cnnStudent = (seed: number) => buildArchitecture(cnnStudentArch, { seed });
+const cnnWithTerms = (texts: string[]) => async (seed: number, teacher: ModelProto) =>
+  (await distill({ teacher, student: cnnStudent(seed), data: { train: imageTrain }, trainer: trainerFor(seed, imageTrain), terms: texts.map(parseTermArgument) as WeightedTerm[] })).model;
+const kdTerms = [`kd:temperature=${T},weight=${1 - ALPHA}`, `ce:weight=${ALPHA}`];
 
 const methods: Method[] = [
   { name: 'student, labels only', run: async (seed, teacher) => (await distill({ teacher, student: student(seed), data: { train }, trainer: trainerFor(seed, train), kd: { temperature: T, alpha: 1 } })).model },
@@ -99,25 +115,39 @@ const methods: Method[] = [
       return (await distill({ teacher, student: student(seed), data: { train: longTail }, trainer: trainerFor(seed, longTail), terms })).model;
     },
   },
+  { name: 'CNN: student, labels only', setting: 'cnn', run: cnnWithTerms(['ce']) },
+  { name: 'CNN: classic KD', setting: 'cnn', run: cnnWithTerms(kdTerms) },
+  { name: `CNN: attention transfer (layer1.0, layer2.0; β ${AT_WEIGHT}) + KD`, setting: 'cnn', run: cnnWithTerms([`at:pairs=layer1.0:layer1.0;layer2.0:layer2.0,weight=${AT_WEIGHT}`, ...kdTerms]) },
 ];
 
 const started = performance.now();
 const results = new Map<string, { correct: Uint8Array[]; error?: string; seconds: number }>();
+const teacherNames: Record<Setting, string> = { mlp: 'teacher 784-512-512-10', cnn: `CNN: teacher ${cnnTeacherArch}` };
 for (const seed of seeds) {
   // Teachers trained on the same labelled images; the second (other seed) only for the ensemble.
-  const trainTeacher = async (s: number) => (await distill({ teacher: buildArchitecture(teacherArch, { seed: s }), student: buildArchitecture(teacherArch, { seed: s }), data: { train }, trainer: trainerFor(s, train), kd: { temperature: 1, alpha: 1 } })).model;
-  const teacher = await trainTeacher(seed);
-  const teacher2 = await trainTeacher(seed + 500);
-  const teacherRow = results.get('teacher 784-512-512-10') ?? { correct: [], seconds: 0 };
-  teacherRow.correct.push(await correctness(teacher));
-  results.set('teacher 784-512-512-10', teacherRow);
+  const trainTeacher = async (arch: string, s: number, data: Dataset) =>
+    (await distill({ teacher: buildArchitecture(arch, { seed: s }), student: buildArchitecture(arch, { seed: s }), data: { train: data }, trainer: trainerFor(s, data), kd: { temperature: 1, alpha: 1 } })).model;
+  const cnnTeacher = settings.includes('cnn') ? await trainTeacher(cnnTeacherArch, seed, imageTrain) : null;
+  const teachers: Partial<Record<Setting, [ModelProto, ModelProto]>> = {
+    mlp: settings.includes('mlp') ? [await trainTeacher(teacherArch, seed, train), await trainTeacher(teacherArch, seed + 500, train)] : undefined,
+    // The ensemble row is MLP-only, so the CNN pair has one teacher.
+    cnn: cnnTeacher ? [cnnTeacher, cnnTeacher] : undefined,
+  };
+  const testOf: Record<Setting, Dataset> = { mlp: test, cnn: imageSources.test };
+  for (const setting of settings) {
+    const row = results.get(teacherNames[setting]) ?? { correct: [], seconds: 0 };
+    row.correct.push(await correctness(teachers[setting]![0], testOf[setting]));
+    results.set(teacherNames[setting], row);
+  }
   for (const method of methods) {
+    const setting = method.setting ?? 'mlp';
+    if (!settings.includes(setting)) continue;
     const row = results.get(method.name) ?? { correct: [], seconds: 0 };
     results.set(method.name, row);
     if (row.error) continue;
     const t0 = performance.now();
     try {
-      row.correct.push(await correctness(await method.run(seed, teacher, teacher2)));
+      row.correct.push(await correctness(await method.run(seed, ...teachers[setting]!), testOf[setting]));
     } catch (error) {
       row.error = (error as Error).message.split('\n')[0]!;
     }
@@ -135,20 +165,21 @@ const table = [...results].map(([name, row]) => {
 });
 const kd = table.find((r) => r.name.startsWith('classic KD'));
 const longTailKd = table.find((r) => r.name === 'long-tailed 10:1: classic KD');
-/** Plain KD on the same data: the long-tailed rows compare with long-tailed KD. */
-const baselineOf = (name: string) => (name.startsWith('long-tailed') ? longTailKd : kd);
+const cnnKd = table.find((r) => r.name === 'CNN: classic KD');
+/** Plain KD on the same data and pair: the long-tailed rows compare with long-tailed KD, the CNN rows with the CNN's KD. */
+const baselineOf = (name: string) => (name.startsWith('long-tailed') ? longTailKd : name.startsWith('CNN') ? cnnKd : kd);
 type Row = (typeof table)[number];
 /** Unpaired: intervals that do not overlap. Conservative; 'not distinguishable' is not 'equal'. */
 function comparison(r: Row, base: Row | undefined): string {
-  if (!base || 'error' in base || r === base || r.name.startsWith('teacher') || r.name.startsWith('student, labels')) return '';
+  if (!base || 'error' in base || r === base || /teacher|student, labels/.test(r.name)) return '';
   return r.upper! < base.lower! ? 'better' : r.lower! > base.upper! ? 'worse' : 'not distinguishable';
 }
 const lines = [
   `### Distillation methods, MNIST, ${limitTrain} labelled images (\`npm run bench:distill\`)`,
   '',
-  `Teacher ${teacherArch}, student ${studentArch}, Adam 1e-3, batch 100, ${epochs} epochs, T ${T}, alpha ${ALPHA}; seeds ${seeds.join(', ')}; test error (mean over seeds) with a 95% bootstrap interval over the 10,000 test images (${resamples} resamples).`,
+  `Teacher ${teacherArch}, student ${studentArch} (CNN rows: teacher ${cnnTeacherArch}, student ${cnnStudentArch}, 1 basic block per stage), Adam 1e-3, batch 100, ${epochs} epochs, T ${T}, alpha ${ALPHA}; seeds ${seeds.join(', ')}; test error (mean over seeds) with a 95% bootstrap interval over the 10,000 test images (${resamples} resamples).`,
   '',
-  '| method | test error % | 95% interval | per seed | vs classic KD |',
+  '| method | test error % | 95% interval | per seed | vs classic KD of the same pair and data |',
   '|---|---|---|---|---|',
   ...table.map((r) =>
     'error' in r

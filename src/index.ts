@@ -10,3 +10,5 @@ export * from './eval/bootstrap.js';
 export * from './eval/fairness.js';
 export * from './eval/attacks.js';
 export * from './eval/robustness.js';
+export * from './recipe/pipeline/index.js';
+export * from './recipe/joint/index.js';

@@ -4,12 +4,11 @@
  */
 import { modelInputDims } from '../data/forModel.js';
 import { loadDataSource, type TrainTestData } from '../data/sources.js';
-import { estimateMacs } from '../eval/macs.js';
 import { encodeModel } from '../onnx/model.js';
 import type { ModelProto } from '../onnx/proto.js';
-import { Session } from '../runtime/session.js';
-import { evaluateClassifier } from '../train/evaluate.js';
-import { Trainer, type TrainerConfig } from '../train/trainer.js';
+import { macsAtBatchOne, testEvaluation } from '../eval/modelSummary.js';
+import { trainToEnd } from '../train/openTrainer.js';
+import type { TrainerConfig } from '../train/trainer.js';
 
 export interface FineTuneFlags {
   epochs: number;
@@ -23,12 +22,7 @@ export interface FineTuneFlags {
 export const loadDataFor = (name: string, model: ModelProto): TrainTestData => loadDataSource(name, { inputDims: modelInputDims(model) });
 
 export async function testAccuracy(model: ModelProto, data: TrainTestData, threads: number): Promise<number> {
-  const session = await Session.create(encodeModel(model), { threads, name: 'evaluated model' });
-  try {
-    return (await evaluateClassifier(session, data.test, 1000)).accuracy;
-  } finally {
-    await session.dispose();
-  }
+  return (await testEvaluation(encodeModel(model), data.test, { threads })).accuracy;
 }
 
 export function fineTuneConfig(flags: FineTuneFlags): TrainerConfig {
@@ -39,15 +33,10 @@ export function fineTuneConfig(flags: FineTuneFlags): TrainerConfig {
 }
 
 export async function fineTune(model: ModelProto, data: TrainTestData, flags: FineTuneFlags): Promise<ModelProto> {
-  const trainer = await Trainer.create(model, fineTuneConfig(flags), { train: data.train });
-  try {
-    return (await trainer.fit()).model;
-  } finally {
-    await trainer.dispose();
-  }
+  return (await trainToEnd(model, fineTuneConfig(flags), { train: data.train })).model;
 }
 
 /** MACs at batch 1 (symbolic dims = 1). */
-export const countMacs = async (model: ModelProto): Promise<number> => (await estimateMacs(model)).total;
+export const countMacs = macsAtBatchOne;
 
 export const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;

@@ -1,105 +1,19 @@
 /**
- * What `retort distill` records and prints: the metrics.json schema (config, per-epoch history,
- * test errors per class, agreement with the teacher, the omitted-class bias correction, timings)
- * and the teacher-vs-student table.
+ * What `retort distill` prints: the teacher-vs-student table and a few summary lines. The
+ * metrics.json schema it prints from (config, per-epoch history, test errors per class, agreement
+ * with the teacher, the omitted-class bias correction, timings) is the distillation run's
+ * (src/recipe/stages/distillRun.ts), re-exported here.
  */
-import type { OffsetChoice } from '../distill/biasCorrection.js';
-import type { OptimizerSpec } from '../train/optimizers/index.js';
-import type { ScheduleSpec } from '../train/schedules.js';
+import type { DistillMetrics, TestErrors } from '../recipe/stages/distillRun.js';
 import { formatFields, formatTable, type Cell } from './format.js';
-import type { ModelSource } from './trainingRun.js';
 
-export type { ModelSource };
-
-export interface DistillConfig {
-  teacher: { path: string; sha256: string };
-  student: ModelSource;
-  data: string;
-  limitTrain: number | null;
-  validation: number;
-  omitClass: number | null;
-  temperature: number;
-  alpha: number;
-  epochs: number;
-  batchSize: number;
-  seed: number;
-  optimizer: OptimizerSpec;
-  schedule: ScheduleSpec;
-  jitter: boolean;
-  teacherSignal: 'auto' | 'cached' | 'per-batch';
-  checkpointEvery: number;
-  maxSteps: number | null;
-  threads: number;
-  /** The objective's terms when given with --term (the classic --temperature/--alpha otherwise). */
-  terms?: { name: string; weight: unknown; kind: string; options: object }[];
-  /** Epochs of FitNets stage 1 (hint pre-training) before the distillation epochs. */
-  hintEpochs?: number;
-}
-
-/** Test-set quality of one model: errors out of the test set, per true class, and agreement with the teacher. */
-export interface TestErrors {
-  samples: number;
-  errors: number;
-  errorPercent: number;
-  perClass: { errors: number; samples: number }[];
-  teacherAgreement: number;
-}
-
-export interface DistillEpoch {
-  epoch: number;
-  steps: number;
-  trainLoss: number;
-  /** Hard-label accuracy on the (transfer set) training batches. */
-  trainAccuracy: number;
-  validation: { loss: number; errors: number; errorPercent: number } | null;
-  test: { errors: number; errorPercent: number; teacherAgreement: number };
-  seconds: number;
-  samplesPerSecond: number;
-}
-
-export interface BiasCorrectionReport {
-  classIndex: number;
-  offset: number;
-  grid: { max: number; step: number };
-  /** Errors on the held-out validation split at each offset searched (what chose the offset). */
-  errorsByOffset: OffsetChoice['errorsByOffset'];
-  validation: { before: ClassSummary; after: ClassSummary };
-  test: { before: ClassSummary & { teacherAgreement: number }; after: ClassSummary & { teacherAgreement: number } };
-}
-
-/** Errors overall and on the omitted class. */
-export interface ClassSummary {
-  samples: number;
-  errors: number;
-  errorPercent: number;
-  classSamples: number;
-  classErrors: number;
-}
-
-export interface DistillMetrics {
-  format: 'retort-distill-metrics';
-  version: 1;
-  status: 'running' | 'complete' | 'max-steps';
-  date: string;
-  config: DistillConfig;
-  teacherSignal: 'cached' | 'per-batch' | 'none';
-  teacher: { parameters: number; test: TestErrors };
-  student: { parameters: number; inputDims: number[] };
-  data: { name: string; transferSet: number; omittedSamples: number; validation: number; test: number; inputDims: number[] };
-  stepsPerEpoch: number;
-  steps: number;
-  epochs: DistillEpoch[];
-  /** The final student (after bias correction when --omit-class). */
-  test: TestErrors | null;
-  biasCorrection: BiasCorrectionReport | null;
-  timings: { setupSeconds: number; teacherSeconds: number; trainSeconds: number; testSeconds: number; biasCorrectionSeconds: number; totalSeconds: number; samplesPerSecond: number };
-  resumedFromStep: number | null;
-}
+export type { BiasCorrectionReport, ClassSummary, DistillConfig, DistillEpoch, DistillMetrics, TestErrors } from '../recipe/stages/distillRun.js';
+export type { ModelSource } from '../train/modelSource.js';
 
 export const pct = (x: number): string => x.toFixed(2);
 
 /** The teacher-vs-student table and a few summary lines (all of it is also in metrics.json / --json). */
-export function printSummary(metrics: DistillMetrics, jitterPixels: number): void {
+export function printSummary(metrics: DistillMetrics): void {
   const k = metrics.config.omitClass;
   const onK = (perClass: TestErrors['perClass']): Cell[] => (k === null ? [] : [`${perClass[k]!.errors} of ${perClass[k]!.samples}`]);
   const headers = ['model', 'parameters', 'test errors', 'test err %', ...(k === null ? [] : [`errors on ${k}s`]), 'agreement %'];
@@ -116,8 +30,8 @@ export function printSummary(metrics: DistillMetrics, jitterPixels: number): voi
     ['status', metrics.status],
     ['loss', metrics.config.terms
       ? `${metrics.config.terms.map((t) => `${JSON.stringify(t.weight)} x ${t.name} (${t.kind})`).join(' + ')}${metrics.config.hintEpochs ? `, after ${metrics.config.hintEpochs} FitNets hint epochs` : ''}; teacher values ${metrics.teacherSignal}`
-      : `alpha ${metrics.config.alpha} x hard CE + ${1 - metrics.config.alpha} x T^2 x KL at T = ${metrics.config.temperature}; teacher logits ${metrics.teacherSignal}`],
-    ['transfer set', `${metrics.data.transferSet} samples${k === null ? '' : ` (all ${metrics.data.omittedSamples} ${k}s removed)`}${metrics.config.jitter ? `, jittered by up to ${jitterPixels} pixels` : ''}`],
+      : `alpha ${metrics.config.alpha} x hard CE + ${1 - metrics.config.alpha!} x T^2 x KL at T = ${metrics.config.temperature}; teacher logits ${metrics.teacherSignal}`],
+    ['transfer set', `${metrics.data.transferSet} samples${k === null ? '' : ` (all ${metrics.data.omittedSamples} ${k}s removed)`}${metrics.config.jitter ? `, jittered by up to ${metrics.config.jitter} pixels` : ''}`],
     ['steps', `${metrics.steps} (${metrics.stepsPerEpoch} per epoch)`],
   ];
   if (bias) {

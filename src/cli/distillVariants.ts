@@ -28,7 +28,7 @@ import type { ModelProto } from '../onnx/proto.js';
 import { Session } from '../runtime/session.js';
 import type { TrainerConfig } from '../train/trainer.js';
 import { bad, choice, parseNumber, parseTrainingFlags, scheduleFor, type TrainingFlags } from './trainingOptions.js';
-import { writeMetrics } from './trainingRun.js';
+import { writeMetrics } from '../train/epochLoop.js';
 import { batchCount } from '../data/batches.js';
 
 export interface VariantFlags extends TrainingFlags {

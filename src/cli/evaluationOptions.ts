@@ -7,7 +7,7 @@ import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { DATA_SOURCES } from '../data/sources.js';
 import type { Attack } from '../eval/attacks.js';
-import { formatDifference, HUFFMAN_LEGEND, type DataSelection, type EvaluationSettings } from '../report/index.js';
+import { defaultPgdStepSize, EVALUATION_DEFAULTS as DEFAULTS, formatDifference, HUFFMAN_LEGEND, type DataSelection, type EvaluationSettings } from '../report/index.js';
 import type { ComparisonReport, Estimate, Fairness } from '../report/types.js';
 import { parseInputShape } from './commands/inspect.js';
 import { formatBytes, formatFields, formatMetric, formatTable, type Cell } from './format.js';
@@ -40,14 +40,14 @@ export function addEvaluationOptions(command: Command): Command {
   return command
     .addOption(new Option('--data <name>', `evaluation data (its test split): ${DATA_SOURCES.join(', ')}`).makeOptionMandatory())
     .option('--limit <n>', 'score only the first n test samples (quick runs)')
-    .option('--batch-size <n>', 'samples per ORT run when scoring the test set', '1000')
-    .option('--bootstrap <B>', 'percentile-bootstrap resamples for the confidence intervals of every metric; 0 for point estimates only', '1000')
-    .option('--confidence <x>', 'two-sided confidence level of the intervals, in (0, 1)', '0.95')
+    .option('--batch-size <n>', 'samples per ORT run when scoring the test set', String(DEFAULTS.batchSize))
+    .option('--bootstrap <B>', 'percentile-bootstrap resamples for the confidence intervals of every metric; 0 for point estimates only', String(DEFAULTS.bootstrap))
+    .option('--confidence <x>', 'two-sided confidence level of the intervals, in (0, 1)', String(DEFAULTS.confidence))
     .option('--seed <n>', 'seed of the bootstrap resamples (shared by every model, so intervals are comparable) and of the PGD random start', '0')
-    .option('--bins <n>', 'equal-width confidence bins for ECE and the reliability diagram', '15')
-    .option('--latency-batch <n>', 'batch size of the timed ORT runs (the first n test samples)', '1')
-    .option('--latency-runs <n>', 'timed ORT runs; p50 and p95 are taken over them', '50')
-    .option('--warmup <n>', 'untimed ORT runs before timing', '5')
+    .option('--bins <n>', 'equal-width confidence bins for ECE and the reliability diagram', String(DEFAULTS.calibrationBins))
+    .option('--latency-batch <n>', 'batch size of the timed ORT runs (the first n test samples)', String(DEFAULTS.latency.batch))
+    .option('--latency-runs <n>', 'timed ORT runs; p50 and p95 are taken over them', String(DEFAULTS.latency.runs))
+    .option('--warmup <n>', 'untimed ORT runs before timing', String(DEFAULTS.latency.warmup))
     .option('--threads <n>', 'ORT intra-op threads for scoring and latency (default: the number of CPU cores)')
     .addOption(
       new Option('--input-shape <name=dims>', 'concrete input shape for counting MACs, e.g. input=1x784; repeat for several inputs (default: the first input at batch 1)')
@@ -55,8 +55,8 @@ export function addEvaluationOptions(command: Command): Command {
         .default([], 'batch 1'),
     )
     .option('--attack <method>', `also report accuracy under a white-box L-infinity attack on each model's own gradients: ${ATTACKS.join(', ')}`)
-    .option('--epsilon <x>', 'attack budget (L-infinity, input units; MNIST pixels are 0..1)', '0.1')
-    .option('--pgd-steps <n>', 'PGD: signed-gradient steps', '10')
+    .option('--epsilon <x>', 'attack budget (L-infinity, input units; MNIST pixels are 0..1)', String(DEFAULTS.epsilon))
+    .option('--pgd-steps <n>', 'PGD: signed-gradient steps', String(DEFAULTS.pgdSteps))
     .option('--pgd-step-size <x>', 'PGD: size of each step (default 2.5 * epsilon / steps, as Madry et al. 2018)')
     .option('--json', 'print the report data as one JSON object on stdout instead of tables');
 }
@@ -67,7 +67,7 @@ function attackOf(flags: EvaluationFlags, seed: number): Attack | undefined {
   const epsilon = parseNumber('--epsilon', flags.epsilon, 'nonnegative');
   if (method === 'fgsm') return { method, epsilon };
   const steps = parseNumber('--pgd-steps', flags.pgdSteps, 'positive-int');
-  const stepSize = flags.pgdStepSize === undefined ? (2.5 * epsilon) / steps : parseNumber('--pgd-step-size', flags.pgdStepSize, 'positive');
+  const stepSize = flags.pgdStepSize === undefined ? defaultPgdStepSize(epsilon, steps) : parseNumber('--pgd-step-size', flags.pgdStepSize, 'positive');
   if (!(stepSize > 0)) throw bad('--attack pgd with --epsilon 0 needs an explicit --pgd-step-size > 0');
   return { method, epsilon, steps, stepSize, randomStart: { seed } };
 }

@@ -21,8 +21,10 @@ import { registerCompare } from './commands/compare.js';
 import { registerQat } from './commands/qat.js';
 import { registerTernarize } from './commands/ternarize.js';
 import { registerQuantize } from './commands/quantize.js';
+import { registerGenerate } from './commands/generate.js';
+import { registerRun } from './commands/run.js';
 
-const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDemo, registerDistill, registerEval, registerCompare, registerPrune, registerPruneStructured, registerFactorize, registerCompressDeep, registerQuantize, registerQat, registerTernarize];
+const commands: readonly ((program: Command) => void)[] = [registerInspect, registerGradcheck, registerTrain, registerDemo, registerDistill, registerEval, registerCompare, registerPrune, registerPruneStructured, registerFactorize, registerCompressDeep, registerQuantize, registerQat, registerTernarize, registerGenerate, registerRun];
 
 /** RetortError codes that mean "the arguments are wrong", not "the work failed". */
 const usageErrorCodes: ReadonlySet<RetortErrorCode> = new Set(['BAD_ARGUMENT', 'UNKNOWN_INPUT']);

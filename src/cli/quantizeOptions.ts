@@ -3,8 +3,8 @@
  * naming the method they apply to, so `--bits 4 --method dynamic` does not silently do nothing.
  */
 import {
-  CALIBRATORS, parseBits, parseBlockSize, parseCalibrator, parseQuantizeMethod, QUANT_TYPES, type Exclusions, type QuantizeMethod,
-  type QuantizeOptions, type WeightScheme,
+  CALIBRATORS, parseBits, parseBlockSize, parseCalibrator, parseQuantizeMethod, QUANT_TYPES, quantizeOptionsFrom, type Exclusions, type QuantizeChoices,
+  type QuantizeMethod, type QuantizeOptions,
 } from '../quantize/index.js';
 import { bad, choice, parseNumber } from './trainingOptions.js';
 
@@ -67,7 +67,7 @@ function exclusions(flags: QuantizeFlags): Exclusions | undefined {
   return opTypes.length || nodes.length ? { opTypes, nodes } : undefined;
 }
 
-function weightScheme(flags: QuantizeFlags): WeightScheme {
+function weightScheme(flags: QuantizeFlags): Pick<QuantizeChoices, 'symmetric' | 'granularity'> {
   if (flags.symmetric && flags.asymmetric) throw bad('Give --symmetric or --asymmetric, not both');
   if (flags.perChannel && flags.perTensor) throw bad('Give --per-channel or --per-tensor, not both');
   return { symmetric: !flags.asymmetric, granularity: flags.perTensor ? 'per-tensor' : 'per-channel' };
@@ -80,35 +80,20 @@ export function quantizeOptionsFromFlags(flags: QuantizeFlags): { options: Quant
   for (const { flag, key, methods } of METHOD_FLAGS) {
     if (flags[key] !== undefined && !methods.includes(method)) throw bad(`${flag} applies to --method ${methods.join(' or ')}, not ${method}`);
   }
-  const exclude = exclusions(flags);
-  switch (method) {
-    case 'static': {
-      if (flags.calibrationData === undefined) throw bad('--method static needs calibration data: give --calibration-data mnist (and --calibration-size N)');
-      const calibratorName = choice('--calibrator', flags.calibrator ?? 'minmax', CALIBRATORS);
-      if (flags.percentile !== undefined && calibratorName !== 'percentile') throw bad('--percentile applies to --calibrator percentile');
-      const percentile = flags.percentile === undefined ? 99.99 : parseNumber('--percentile', flags.percentile, 'positive');
-      const activationType = choice('--activation-type', flags.activationType ?? 'uint8', QUANT_TYPES);
-      return {
-        options: {
-          method, exclude, bias: 'int32',
-          // uint8 activations asymmetric (ORT's default); int8 activations symmetric, as TensorRT wants them.
-          activations: { type: activationType, symmetric: activationType === 'int8' },
-          weights: weightScheme(flags),
-          calibrator: parseCalibrator(calibratorName, percentile),
-        },
-        needsCalibration: true,
-      };
-    }
-    case 'dynamic':
-      return { options: { method, exclude, weights: weightScheme(flags) }, needsCalibration: false };
-    case 'weight-only': {
-      const bits = parseBits(Number(flags.bits ?? '4'));
-      const blockSize = parseBlockSize(Number(flags.blockSize ?? '32'));
-      if (flags.gptq && flags.calibrationData === undefined) throw bad('--gptq needs calibration data: give --calibration-data mnist');
-      const algorithm = flags.gptq ? { kind: 'gptq' as const, damping: 0.01 } : { kind: 'rtn' as const };
-      return { options: { method, exclude, bits, blockSize, symmetric: weightScheme(flags).symmetric, algorithm }, needsCalibration: Boolean(flags.gptq) };
-    }
-    case 'fp16':
-      return { options: { method, exclude, keepFp32Io: 'all' }, needsCalibration: false };
+  const choices: QuantizeChoices = { method, exclude: exclusions(flags), ...weightScheme(flags) };
+  if (method === 'static') {
+    if (flags.calibrationData === undefined) throw bad('--method static needs calibration data: give --calibration-data mnist (and --calibration-size N)');
+    const calibratorName = choice('--calibrator', flags.calibrator ?? 'minmax', CALIBRATORS);
+    if (flags.percentile !== undefined && calibratorName !== 'percentile') throw bad('--percentile applies to --calibrator percentile');
+    const percentile = flags.percentile === undefined ? 99.99 : parseNumber('--percentile', flags.percentile, 'positive');
+    choices.activationType = choice('--activation-type', flags.activationType ?? 'uint8', QUANT_TYPES);
+    choices.calibrator = parseCalibrator(calibratorName, percentile);
   }
+  if (method === 'weight-only') {
+    choices.bits = parseBits(Number(flags.bits ?? '4'));
+    choices.blockSize = parseBlockSize(Number(flags.blockSize ?? '32'));
+    if (flags.gptq && flags.calibrationData === undefined) throw bad('--gptq needs calibration data: give --calibration-data mnist');
+    choices.gptq = Boolean(flags.gptq);
+  }
+  return quantizeOptionsFrom(choices);
 }

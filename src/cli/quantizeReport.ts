@@ -6,9 +6,8 @@
  */
 import type { Dataset } from '../data/dataset.js';
 import { measureModelLatency, modelBytes, type Latency } from '../eval/cost/index.js';
+import { testEvaluation } from '../eval/modelSummary.js';
 import type { ModelProto } from '../onnx/proto.js';
-import { Session } from '../runtime/session.js';
-import { evaluateClassifier } from '../train/evaluate.js';
 
 export interface ModelMeasurement {
   bytes: number;
@@ -28,15 +27,7 @@ export interface MeasureSettings {
 
 export async function measureModel(model: ModelProto, bytes: Uint8Array, name: string, settings: MeasureSettings): Promise<ModelMeasurement> {
   const size = modelBytes(bytes);
-  let accuracy: number | null = null;
-  if (settings.test) {
-    const session = await Session.create(bytes, { threads: settings.threads, name });
-    try {
-      accuracy = (await evaluateClassifier(session, settings.test, 500)).accuracy;
-    } finally {
-      await session.dispose();
-    }
-  }
+  const accuracy = settings.test ? (await testEvaluation(bytes, settings.test, { threads: settings.threads, batchSize: 500, name })).accuracy : null;
   const latency: Latency[] = [];
   for (const batch of settings.latencyBatches) {
     latency.push(await measureModelLatency(model, bytes, { batch, threads: settings.threads, runs: settings.runs, warmup: settings.warmup, name }));

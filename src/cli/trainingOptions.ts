@@ -5,11 +5,12 @@
  */
 import { Option } from 'commander';
 import { OPTIMIZER_KINDS, type OptimizerSpec } from '../train/optimizers/index.js';
+import { DEFAULT_LR, DEFAULT_SGD_MOMENTUM, LR_SCHEDULES, scheduleOverRun, type LrScheduleName } from '../train/runSettings.js';
 import type { ScheduleSpec } from '../train/schedules.js';
 import { RetortError } from '../util/errors.js';
 
-export const SCHEDULES = ['cosine', 'step', 'constant'] as const;
-export type ScheduleName = (typeof SCHEDULES)[number];
+export const SCHEDULES = LR_SCHEDULES;
+export type ScheduleName = LrScheduleName;
 export type OptimizerName = (typeof OPTIMIZER_KINDS)[number];
 
 /** The optimizer flags as commander hands them over. */
@@ -82,7 +83,7 @@ export function choice<T extends string>(flag: string, value: string, valid: rea
 export function optimizerSpec(flags: OptimizerFlags, kind: OptimizerName): OptimizerSpec {
   const weightDecay = flags.weightDecay === undefined ? undefined : parseNumber('--weight-decay', flags.weightDecay, 'nonnegative');
   if (kind === 'sgd') {
-    const momentum = parseNumber('--momentum', flags.momentum ?? '0.9', 'nonnegative');
+    const momentum = parseNumber('--momentum', flags.momentum ?? String(DEFAULT_SGD_MOMENTUM), 'nonnegative');
     if (momentum >= 1) throw bad(`--momentum "${flags.momentum}": expected a number in [0, 1)`);
     if (flags.nesterov && momentum === 0) throw bad('--nesterov needs --momentum > 0');
     return { kind, momentum, nesterov: Boolean(flags.nesterov), weightDecay: weightDecay ?? 0 };
@@ -93,24 +94,21 @@ export function optimizerSpec(flags: OptimizerFlags, kind: OptimizerName): Optim
 
 export function scheduleSpec(flags: ScheduleFlags, kind: ScheduleName, lr: number, totalSteps: number, stepsPerEpoch: number): ScheduleSpec {
   const warmupSteps = parseNumber('--warmup-steps', flags.warmupSteps, 'nonnegative-int');
-  if (kind === 'cosine') {
-    if (warmupSteps >= totalSteps) throw bad(`--warmup-steps ${warmupSteps}: must be fewer than the run's ${totalSteps} steps`);
-    return { kind, lr, totalSteps, warmupSteps };
-  }
+  const run = { totalSteps, stepsPerEpoch };
   if (kind === 'step') {
     if (warmupSteps > 0) throw bad('--warmup-steps applies to --schedule cosine or constant');
-    const stepSize = flags.stepSize === undefined ? stepsPerEpoch * Math.max(1, Math.ceil(totalSteps / stepsPerEpoch / 3)) : parseNumber('--step-size', flags.stepSize, 'positive-int');
-    return { kind, lr, stepSize, gamma: parseNumber('--gamma', flags.gamma, 'positive') };
+    const stepSize = flags.stepSize === undefined ? undefined : parseNumber('--step-size', flags.stepSize, 'positive-int');
+    return scheduleOverRun({ kind, gamma: parseNumber('--gamma', flags.gamma, 'positive'), ...(stepSize !== undefined ? { stepSize } : {}) }, lr, run);
   }
-  return warmupSteps > 0 ? { kind: 'linearWarmup', lr, warmupSteps } : { kind: 'constant', lr };
+  return scheduleOverRun({ kind, warmupSteps }, lr, run, '--warmup-steps');
 }
 
 /** The optimizer and schedule options with their help, for a command to add (`addOption`). */
 export function optimizationOptions(): Option[] {
   return [
     new Option('--optimizer <name>', `update rule: ${OPTIMIZER_KINDS.join(', ')}`).default('sgd'),
-    new Option('--lr <x>', 'peak learning rate (default 0.1 for sgd, 0.001 for adam and adamw)'),
-    new Option('--momentum <x>', 'SGD momentum in [0, 1) (default 0.9; sgd only)'),
+    new Option('--lr <x>', `peak learning rate (default ${DEFAULT_LR.sgd} for sgd, ${DEFAULT_LR.adam} for adam and adamw)`),
+    new Option('--momentum <x>', `SGD momentum in [0, 1) (default ${DEFAULT_SGD_MOMENTUM}; sgd only)`),
     new Option('--nesterov', 'Nesterov momentum (sgd only)'),
     new Option('--weight-decay <x>', 'L2 penalty for sgd and adam; decoupled decay for adamw (default 0, adamw 0.01)'),
     new Option('--schedule <name>', `learning-rate schedule over the whole run: ${SCHEDULES.join(', ')}`).default('cosine'),
@@ -138,5 +136,5 @@ export function scheduleFor(flags: ScheduleFlags, settings: TrainingSettings, st
 
 /** Default learning rate of an optimizer when --lr is not given. */
 export function defaultLr(kind: OptimizerName): string {
-  return kind === 'sgd' ? '0.1' : '0.001';
+  return String(DEFAULT_LR[kind]);
 }

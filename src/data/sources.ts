@@ -1,11 +1,12 @@
 /**
  * Named training sources, as `retort train --data NAME` takes them: each gives a train and a test
  * split in the per-sample layout the model asks for. One entry per source; CSV and NPY files go
- * here next to MNIST.
+ * here next to MNIST. `text:PATH` names a text file for language modelling instead (data/text).
  */
 import { RetortError } from '../util/errors.js';
 import { reshapeInputs, sampleSize, type Dataset } from './dataset.js';
 import { loadMnist } from './mnist.js';
+import { loadTextFile, type TextCorpus, type TextCorpusOptions } from './text/corpus.js';
 
 export interface TrainTestData {
   train: Dataset;
@@ -60,7 +61,23 @@ export function describeDataSource(name: string): string {
 
 export function loadDataSource(name: string, options: SourceOptions): TrainTestData {
   const source = SOURCES[name];
-  if (!source) throw new RetortError('BAD_ARGUMENT', `Unknown data "${name}". Should be one of: ${DATA_SOURCES.join(', ')}`);
+  if (!source) throw new RetortError('BAD_ARGUMENT', `Unknown data "${name}". Should be one of: ${DATA_SOURCES.join(', ')}, ${TEXT_SOURCE_PREFIX}PATH`);
   return source.load(options);
+}
+
+/** The prefix of a text-file source: `text:PATH`. */
+export const TEXT_SOURCE_PREFIX = 'text:';
+
+/** The file of a `text:PATH` source, or null when `data` names another source. */
+export function textSourcePath(data: string): string | null {
+  if (!data.startsWith(TEXT_SOURCE_PREFIX)) return null;
+  const path = data.slice(TEXT_SOURCE_PREFIX.length);
+  if (path === '') throw new RetortError('BAD_ARGUMENT', `Data "${data}": give the text file after "${TEXT_SOURCE_PREFIX}", e.g. ${TEXT_SOURCE_PREFIX}input.txt`);
+  return path;
+}
+
+/** A text file tokenized and split into train and validation tokens (the last tenth by default). */
+export function loadTextSource(path: string, options: TextCorpusOptions): TextCorpus {
+  return loadTextFile(path, options);
 }
 

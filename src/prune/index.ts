@@ -15,3 +15,5 @@ export * from './schedules/oneshot.js';
 export * from './schedules/iterative.js';
 export * from './schedules/agp.js';
 export * from './schedules/lottery.js';
+export * from './maskCheckpoint.js';
+export * from './plan.js';

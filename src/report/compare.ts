@@ -24,9 +24,15 @@ export interface DataSelection {
   limit?: number;
 }
 
+/** Test samples from elsewhere (a recipe's data entry): the split in the layout a model declares. */
+export interface TestSet {
+  name: string;
+  test(inputDims: readonly number[] | null): Dataset;
+}
+
 export interface CompareOptions {
   models: readonly ModelFile[];
-  data: DataSelection;
+  data: DataSelection | TestSet;
   settings: EvaluationSettings;
   /** Name of the entry (one of `models`) that fidelity is measured against. */
   teacher?: string;
@@ -35,16 +41,18 @@ export interface CompareOptions {
   onModel?: (name: string, index: number, total: number) => void;
 }
 
-function packageVersion(): string {
+/** The retort version of package.json (what reports and run manifests record). */
+export function retortVersion(): string {
   // dist/src/report/compare.js -> package.json three levels up.
   return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 /** The test split in the layout a model declares, cut to the limit; loaded once per layout. */
-function datasetLoader(data: DataSelection): (modelPath: string) => Dataset {
+function datasetLoader(data: DataSelection | TestSet): (modelPath: string) => Dataset {
   const cache = new Map<string, Dataset>();
   return (modelPath) => {
     const dims = modelInputDims(loadModel(modelPath));
+    if ('test' in data) return data.test(dims);
     const key = dims ? dims.join('x') : '?';
     let dataset = cache.get(key);
     if (!dataset) {
@@ -82,8 +90,8 @@ export async function compareModels(options: CompareOptions): Promise<Comparison
   return {
     title: options.title ?? (models.length === 1 ? `retort eval: ${models[0]!.name}` : `retort compare: ${models.map((m) => m.name).join(', ')}`),
     created: new Date().toISOString(),
-    retortVersion: packageVersion(),
-    data: { name: options.data.source, split: 'test', samples },
+    retortVersion: retortVersion(),
+    data: { name: 'test' in options.data ? options.data.name : options.data.source, split: 'test', samples },
     settings: {
       bootstrap: settings.bootstrap.resamples,
       confidence: settings.bootstrap.confidence,

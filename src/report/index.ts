@@ -1,6 +1,7 @@
 /** Reports: the comparison data structure, its evaluation from model files, and the HTML view. */
 export type * from './types.js';
-export { compareModels, type CompareOptions, type DataSelection, type ModelFile } from './compare.js';
+export { compareModels, retortVersion, type CompareOptions, type DataSelection, type ModelFile, type TestSet } from './compare.js';
+export { EVALUATION_DEFAULTS, defaultPgdStepSize } from './defaults.js';
 export { evaluateModelFile, fidelityEntry, metricsEntry, modelNames, type EvaluationSettings } from './collect.js';
 export { excludesZero, intervalFidelity, pairedDifferences } from './versusTeacher.js';
 export { formatDifference } from './format.js';

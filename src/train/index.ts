@@ -9,3 +9,8 @@ export * from './evaluate.js';
 export * from './seeds.js';
 export type { DropoutSite } from './dropout.js';
 export type { ProgressMode } from './progress.js';
+export * from './epochLoop.js';
+export * from './runSettings.js';
+export * from './modelSource.js';
+export * from './jitter.js';
+export { classifierTrainerConfig, runSteps, trainClassifier, type ClassifierRun, type EpochMetrics, type ErrorSummary, type RunConfig, type TrainMetrics } from './classifierRun.js';

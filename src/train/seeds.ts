@@ -19,10 +19,16 @@ export function deriveSeed(...parts: number[]): number {
 
 const SHUFFLE = 1;
 const DROPOUT = 2;
+const WINDOWS = 3;
 
 /** The sample order of one epoch (Fisher-Yates over a generator seeded by seed and epoch). */
 export function epochPermutation(seed: number, epoch: number, length: number): Uint32Array {
   return new Rng(deriveSeed(seed, SHUFFLE, epoch)).permutation(length);
+}
+
+/** The generator of one step's language-model window starts (seed and step alone decide them). */
+export function windowRng(seed: number, step: number): Rng {
+  return new Rng(deriveSeed(seed, WINDOWS, step));
 }
 
 /**

@@ -6,23 +6,21 @@
  * same trajectory, bit for bit, as one that never stopped.
  */
 import { createHash } from 'node:crypto';
-import { allocateBatch, batchCount, gatherBatch } from '../data/batches.js';
-import type { Dataset } from '../data/dataset.js';
+import { Graph } from '../onnx/graph.js';
 import { encodeModel } from '../onnx/model.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { Session, type Feeds } from '../runtime/session.js';
-import { floatTensor, int64Tensor, readScalar, scalarFloat, type OrtTensor } from '../runtime/tensors.js';
+import { floatTensor, readScalar, scalarFloat, type OrtTensor } from '../runtime/tensors.js';
 import { RetortError } from '../util/errors.js';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint, type TrainingPosition } from './checkpoint.js';
-import { evaluateClassifier, type Evaluation } from './evaluate.js';
+import type { Evaluation } from './evaluate.js';
 import { exportInferenceModel } from './export.js';
 import type { LossSpec } from './losses.js';
 import type { MaxNormConstraint, OptimizerSpec } from './optimizers/index.js';
 import { makeProgress, type ProgressMode } from './progress.js';
 import { makeSchedule, type ScheduleSpec } from './schedules.js';
-import { deriveSeed, epochPermutation, fillDropoutMask } from './seeds.js';
-import { jitterImages } from '../data/augment.js';
-import { Rng } from '../util/random.js';
+import { fillDropoutMask } from './seeds.js';
+import { trainingTask, type Augmentation, type EvaluationSplit, type TrainerData, type TrainingTask } from './tasks/index.js';
 import type { RunningStatistic } from './batchNorm.js';
 import { buildTrainingGraph, LR_INPUT, STEP_INPUT, type CarriedTensor, type ParameterBound, type ParameterStatistic, type TrainingGraph } from './trainingGraph.js';
 
@@ -32,7 +30,7 @@ export interface TrainerConfig {
   seed: number;
   optimizer: OptimizerSpec;
   schedule: ScheduleSpec;
-  /** Default: softmax cross-entropy on the dataset's class labels. */
+  /** Default: softmax cross-entropy on the dataset's class labels (or, for token data, on every position's next token). */
   loss?: LossSpec;
   clipGlobalNorm?: number;
   maxNorm?: readonly MaxNormConstraint[];
@@ -67,8 +65,7 @@ export interface TrainerConfig {
   parameterBounds?: readonly ParameterBound[];
 }
 
-/** Hinton et al. 2015: each training image shifted by up to `maxShift` pixels, zero filled. */
-export type Augmentation = { kind: 'jitter'; maxShift: number; height: number; width: number; channels?: number };
+export type { Augmentation, LanguageModelData, TaskKind, TrainData, TrainerData } from './tasks/index.js';
 
 /** One training batch as the loss sees it (after augmentation). */
 export interface BatchView {
@@ -83,11 +80,6 @@ export interface BatchView {
  * cached or computed on the (augmented) batch.
  */
 export type ExtraFeeds = (batch: BatchView) => Promise<Feeds>;
-
-export interface TrainData {
-  train: Dataset;
-  validation?: Dataset;
-}
 
 export interface EpochRecord {
   epoch: number;
@@ -137,7 +129,7 @@ export interface TrainerOptions {
 }
 
 /** Hash of what decides the trajectory; a checkpoint only resumes a run with the same one. */
-function configHash(config: TrainerConfig, graph: TrainingGraph): string {
+function configHash(config: TrainerConfig, graph: TrainingGraph, task: TrainingTask): string {
   const loss = config.loss?.kind === 'subgraph' ? { kind: 'subgraph', ...(config.loss.key ? { key: config.loss.key } : {}) } : config.loss ?? null;
   const decisive = {
     batchSize: config.batchSize,
@@ -155,6 +147,7 @@ function configHash(config: TrainerConfig, graph: TrainingGraph): string {
     ...(config.masks ? { masks: maskDigest(config.masks) } : {}),
     ...(config.stopGradients ? { stopGradients: config.stopGradients } : {}),
     ...(config.parameterBounds ? { parameterBounds: config.parameterBounds } : {}),
+    ...(task.hashKey !== undefined ? { task: task.hashKey } : {}),
   };
   return createHash('sha256').update(JSON.stringify(decisive)).digest('hex');
 }
@@ -182,19 +175,24 @@ export class Trainer {
   private constructor(
     readonly model: ModelProto,
     readonly config: TrainerConfig,
-    readonly data: TrainData,
+    readonly data: TrainerData,
     readonly graph: TrainingGraph,
+    private readonly task: TrainingTask,
     private readonly session: Session,
     private readonly extraFeeds?: ExtraFeeds,
   ) {
-    this.hash = configHash(config, graph);
+    this.hash = configHash(config, graph, task);
   }
 
-  static async create(model: ModelProto, config: TrainerConfig, data: TrainData, options: TrainerOptions = {}): Promise<Trainer> {
+  static async create(model: ModelProto, config: TrainerConfig, data: TrainerData, options: TrainerOptions = {}): Promise<Trainer> {
     checkConfig(config, data);
+    const task = trainingTask(data, config);
+    if (options.extraFeeds && !task.takesExtraFeeds) throw new RetortError('BAD_ARGUMENT', `The Trainer takes no extraFeeds with ${task.kind} data yet`);
+    const firstInput = new Graph(model.graph!).dataInputs[0];
     const graph = await buildTrainingGraph(model, {
       batchSize: config.batchSize,
       loss: config.loss ?? { kind: 'softmaxCrossEntropy', labels: 'index' },
+      inputShapes: firstInput ? task.inputShapes(firstInput.name) : undefined,
       optimizer: config.optimizer,
       clipGlobalNorm: config.clipGlobalNorm,
       maxNorm: config.maxNorm,
@@ -213,11 +211,11 @@ export class Trainer {
     if (labels.length !== 1 || labels[0]!.type !== 'int64' || graph.batchInputs.length !== 1 || unfed.length > 0 || (extra.size > 0 && !options.extraFeeds)) {
       throw new RetortError(
         'BAD_ARGUMENT',
-        `The Trainer feeds one data input, int64 class labels and the loss inputs its extraFeeds provide; this loss reads ${graph.lossInputs.map((i) => i.name).join(', ')}`,
+        `The Trainer feeds one data input, int64 labels and the loss inputs its extraFeeds provide; this loss reads ${graph.lossInputs.map((i) => i.name).join(', ')}`,
       );
     }
     const session = await Session.create(encodeModel(graph.model), { name: 'training graph', threads: config.threads ?? 0 });
-    const trainer = new Trainer(model, config, data, graph, session, options.extraFeeds);
+    const trainer = new Trainer(model, config, data, graph, task, session, options.extraFeeds);
     for (const c of [...graph.parameters, ...graph.state]) trainer.carried[c.input] = floatTensor(c.initial ? Float32Array.from(c.initial) : new Float32Array(elementCount(c.dims)), c.dims);
     if (config.masks) trainer.setMasks(config.masks);
     if (options.resumeFrom !== undefined) {
@@ -324,50 +322,46 @@ export class Trainer {
     return exportInferenceModel(this.model, this.currentValues());
   }
 
-  async evaluate(dataset: Dataset): Promise<Evaluation> {
+  /** The current model on a held-out split of the data's kind (samples, or a token sequence). */
+  async evaluate(split: EvaluationSplit): Promise<Evaluation> {
     const session = await Session.create(encodeModel(this.exportModel()), { name: 'evaluation model', threads: this.config.threads ?? 0 });
     try {
-      return await evaluateClassifier(session, dataset, this.config.evalBatchSize ?? 1000);
+      return await this.task.evaluate(session, split);
     } finally {
       await session.dispose();
     }
   }
 
   async fit(): Promise<TrainResult> {
-    const { config, graph, data } = this;
+    const { config, graph, task } = this;
     const { batchSize, seed } = config;
     const schedule = makeSchedule(config.schedule);
-    const perEpoch = batchCount(data.train.length, batchSize, true);
+    const perEpoch = task.stepsPerEpoch;
     const totalSteps = Math.min(config.maxSteps ?? Infinity, config.epochs * perEpoch);
-    const buffer = allocateBatch(data.train, batchSize);
     const masks = graph.dropout.map((site) => new Float32Array(elementCount(site.dims)));
     const correctOutput = graph.metrics.correct;
     const fetches = [graph.lossOutput, ...(correctOutput ? [correctOutput] : []), ...this.carriedTensors().map((c) => c.output)];
     const progress = makeProgress(config.progress ?? 'auto');
-    const dataInput = graph.batchInputs[0]!;
-    const labelInput = graph.lossInputs.find((i) => i.type === 'int64')!;
+    const slots = { input: graph.batchInputs[0]!, labels: graph.lossInputs.find((i) => i.type === 'int64')! };
     let lastLoss = NaN;
     let last = { time: performance.now(), step: this.position.step };
     progress.start(totalSteps, this.position.step);
     try {
       while (!this.state.stopped && this.position.epoch < config.epochs && this.position.step < totalSteps) {
-        const order = epochPermutation(seed, this.position.epoch, data.train.length);
         while (this.position.batchInEpoch < perEpoch && this.position.step < totalSteps) {
           const k = this.position.batchInEpoch;
-          const indices = order.subarray(k * batchSize, (k + 1) * batchSize);
-          const batch = gatherBatch(data.train, indices, buffer);
           const step = this.position.step;
-          if (config.augmentation) augment(config.augmentation, batch.inputs, seed, step);
+          const batch = task.batch(this.position.epoch, k, step, slots);
           const lr = schedule(step);
           const feeds: Feeds = {
             ...this.carried,
             ...this.maskFeeds,
-            [dataInput.name]: floatTensor(batch.inputs, dataInput.dims),
-            [labelInput.name]: int64Tensor(batch.labels, labelInput.dims),
+            [slots.input.name]: batch.input,
+            [slots.labels.name]: batch.labels,
             [LR_INPUT]: scalarFloat(lr),
             [STEP_INPUT]: scalarFloat(step + 1),
           };
-          if (this.extraFeeds) Object.assign(feeds, await this.extraFeeds({ indices, inputs: batch.inputs, step }));
+          if (this.extraFeeds && batch.view) Object.assign(feeds, await this.extraFeeds({ ...batch.view, step }));
           graph.dropout.forEach((site, i) => {
             fillDropoutMask(masks[i]!, site.ratio, seed, step, i);
             feeds[site.input] = floatTensor(masks[i]!, site.dims);
@@ -412,13 +406,13 @@ export class Trainer {
     const record: EpochRecord = {
       epoch: this.position.epoch,
       trainLoss: sums.loss / Math.max(1, sums.steps),
-      trainAccuracy: sums.correct / Math.max(1, sums.steps * this.config.batchSize),
+      trainAccuracy: sums.correct / Math.max(1, sums.steps * this.config.batchSize * this.task.positionsPerSample),
     };
     if (this.data.validation) record.validation = await this.evaluate(this.data.validation);
     this.state.history.push(record);
     this.state.epochSums = { loss: 0, correct: 0, steps: 0 };
     this.position = { ...this.position, epoch: this.position.epoch + 1, batchInEpoch: 0 };
-    const validation = record.validation ? ` validation loss ${record.validation.loss.toFixed(4)} accuracy ${(100 * record.validation.accuracy).toFixed(2)}%` : '';
+    const validation = record.validation ? ` validation ${this.task.describe(record.validation)}` : '';
     report(`epoch ${record.epoch + 1}: train loss ${record.trainLoss.toFixed(4)} accuracy ${(100 * record.trainAccuracy).toFixed(2)}%${validation}`);
     const rule = this.config.earlyStopping;
     if (!rule || !record.validation) return;
@@ -436,13 +430,7 @@ export class Trainer {
   }
 }
 
-function augment(augmentation: Augmentation, inputs: Float32Array, seed: number, step: number): void {
-  // A seed stream of its own, apart from shuffling and dropout.
-  const rng = new Rng(deriveSeed(seed, step, 0x6a177e5));
-  jitterImages(inputs, { ...augmentation, rng });
-}
-
-function checkConfig(config: TrainerConfig, data: TrainData): void {
+function checkConfig(config: TrainerConfig, data: TrainerData): void {
   const positive = (what: string, value: number | undefined) => {
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new RetortError('BAD_ARGUMENT', `Trainer: ${what} must be a positive integer, got ${value}`);
   };
@@ -451,8 +439,5 @@ function checkConfig(config: TrainerConfig, data: TrainData): void {
   positive('maxSteps', config.maxSteps);
   positive('checkpoint.everySteps', config.checkpoint?.everySteps);
   positive('earlyStopping.patience', config.earlyStopping?.patience);
-  if (data.train.length < config.batchSize) {
-    throw new RetortError('BAD_ARGUMENT', `Trainer: dataset "${data.train.name}" has ${data.train.length} samples, fewer than one batch of ${config.batchSize}`);
-  }
   if (config.earlyStopping && !data.validation) throw new RetortError('BAD_ARGUMENT', 'Trainer: earlyStopping needs a validation set');
 }

@@ -9,40 +9,29 @@
  */
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { batchCount } from '../../data/batches.js';
-import { reshapeInputs, sampleSize, type Dataset } from '../../data/dataset.js';
 import { modelInputDims } from '../../data/forModel.js';
-import { MNIST_IMAGE_DIMS } from '../../data/mnist.js';
 import { DATA_SOURCES, loadDataSource } from '../../data/sources.js';
-import { chooseBiasOffset, countErrors, findOutputBias, offsetGrid, withClassBias, type ClassErrors } from '../../distill/biasCorrection.js';
-import { createDistillationTrainer } from '../../distill/distill.js';
+import { findOutputBias } from '../../distill/biasCorrection.js';
 import { omitClass } from '../../distill/omitClass.js';
-import { hintPretrain, splitHintTerms } from '../../distill/hintStage.js';
+import { splitHintTerms } from '../../distill/hintStage.js';
 import { parseTermArgument, termHelp } from '../../distill/terms/registry.js';
 import type { WeightedTerm } from '../../distill/terms/types.js';
-import { teacherAgreement } from '../../eval/fidelity.js';
-import { datasetLogits, type DatasetLogits } from '../../eval/logits.js';
-import { predictionsOf } from '../../eval/metrics/predictions.js';
 import { parseArchitecture } from '../../models/spec.js';
-import { Graph } from '../../onnx/graph.js';
-import { encodeModel, loadModel, saveModel } from '../../onnx/model.js';
-import { parameterCount } from '../../onnx/parameters.js';
-import type { ModelProto } from '../../onnx/proto.js';
-import { Session } from '../../runtime/session.js';
-import type { Augmentation, TrainerConfig } from '../../train/trainer.js';
+import { loadModel } from '../../onnx/model.js';
+import { recordedTerms, runDistillation, TEACHER_SIGNALS, type DistillConfig, type DistillMetrics } from '../../recipe/stages/distillRun.js';
+import { runSteps } from '../../train/classifierRun.js';
+import { jitterAugmentation } from '../../train/jitter.js';
+import { modelToTrain, sha256 } from '../../train/modelSource.js';
 import { isVariant, registerVariantOptions, runVariant, type VariantFlags } from '../distillVariants.js';
-import { pct, printSummary, type ClassSummary, type DistillConfig, type DistillEpoch, type DistillMetrics, type TestErrors } from '../distillReport.js';
+import { printSummary } from '../distillReport.js';
 import { bad, choice, optimizationOptions, parseNumber, parseOptional, parseTrainingFlags, scheduleFor, validationSize as parseValidationSize } from '../trainingOptions.js';
-import { epochsBefore, finishRun, holdOutValidation, modelToTrain, previousRun, printRun, requireCheckpoint, sha256, trainEpochs } from '../trainingRun.js';
+import { commandRun, holdOutValidation, previousRun, printRun, requireCheckpoint } from '../trainingRun.js';
 
 export const STUDENT_FILE = 'student.onnx';
 /** The student as trained, before the omitted class's bias is raised (only with --omit-class). */
 export const UNCORRECTED_STUDENT_FILE = 'student-before-bias-correction.onnx';
 export const METRICS_FILE = 'metrics.json';
 export const CHECKPOINT_FILE = 'checkpoint.ckpt';
-const TEACHER_SIGNALS = ['auto', 'cached', 'per-batch'] as const;
-/** Bias offsets searched for the omitted class: 0 to 10 in steps of 0.25 (the paper's 3.5 is inside). */
-const BIAS_GRID = { max: 10, step: 0.25 };
 /** Jitter of Hinton et al. 2015, §3: "jittered by up to two pixels in any direction". */
 const JITTER_PIXELS = 2;
 
@@ -61,34 +50,6 @@ interface DistillFlags extends VariantFlags {
 
 /** Fields a resumed run must share with the run that wrote the checkpoint (the Trainer checks the rest). */
 const RESUME_FIELDS = ['teacher', 'student', 'data', 'limitTrain', 'validation', 'omitClass', 'temperature', 'alpha', 'jitter', 'terms', 'hintEpochs'] as const;
-
-/** Image dims of the data for jitter: the samples' own [C, H, W], or MNIST's 28x28 when flat. */
-function jitterFor(dataset: Dataset): Augmentation {
-  const dims = dataset.inputDims;
-  if (dims.length === 3) return { kind: 'jitter', maxShift: JITTER_PIXELS, channels: dims[0]!, height: dims[1]!, width: dims[2]! };
-  const [, height, width] = MNIST_IMAGE_DIMS;
-  if (sampleSize(dataset) !== height * width) throw bad(`--jitter: samples of [${dims.join(', ')}] are not 28x28 images`);
-  return { kind: 'jitter', maxShift: JITTER_PIXELS, height, width };
-}
-
-async function logitsOf(model: ModelProto, dataset: Dataset, threads: number): Promise<DatasetLogits> {
-  const session = await Session.create(encodeModel(model), { name: 'evaluation model', threads });
-  try {
-    return await datasetLogits(session, dataset);
-  } finally {
-    await session.dispose();
-  }
-}
-
-function testErrors(scored: DatasetLogits, teacher: DatasetLogits): TestErrors {
-  const { samples, errors, errorPercent, perClass }: ClassErrors = countErrors(scored);
-  return { samples, errors, errorPercent, perClass, teacherAgreement: teacherAgreement(predictionsOf(teacher), predictionsOf(scored)) };
-}
-
-function classSummary(errors: ClassErrors, classIndex: number): ClassSummary {
-  const { samples, errorPercent } = errors;
-  return { samples, errors: errors.errors, errorPercent, classSamples: errors.perClass[classIndex]!.samples, classErrors: errors.perClass[classIndex]!.errors };
-}
 
 async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise<void> {
   // Ensembles, long-tailed data, born-again, auxiliary heads and mutual learning: distillVariants.ts.
@@ -126,12 +87,11 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
   if (hintEpochs > 0 && flags.resume) throw bad('--resume continues stage 2 only from its checkpoint; it cannot go with --hint-epochs (run stage 1 again without --resume)');
 
   const outDir = resolve(flags.out);
-  const metricsPath = join(outDir, METRICS_FILE);
-  const checkpointPath = join(outDir, CHECKPOINT_FILE);
-  requireCheckpoint(flags.resume, checkpointPath);
+  const files = { model: join(outDir, STUDENT_FILE), uncorrectedModel: join(outDir, UNCORRECTED_STUDENT_FILE), metrics: join(outDir, METRICS_FILE), checkpoint: join(outDir, CHECKPOINT_FILE) };
+  requireCheckpoint(flags.resume, files.checkpoint);
 
   // --- Models and data.
-  const { model: student, source: studentSource } = modelToTrain(architecture, flags.student, seed);
+  const { model: student, source: studentSource } = modelToTrain(architecture ? { arch: architecture } : { path: flags.student! }, seed);
   const sources = loadDataSource(dataName, { inputDims: modelInputDims(student) });
   const classes = sources.train.numClasses;
   if (omittedClass !== null && omittedClass >= classes) throw bad(`--omit-class ${omittedClass}: ${dataName} has classes 0..${classes - 1}`);
@@ -143,12 +103,12 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
   const { train, validation } = holdOutValidation(sources.train, limitTrain, validationSize);
   const transferSet = omittedClass === null ? train : omitClass(train, omittedClass);
   if (transferSet.length < batchSize) throw bad(`--batch-size ${batchSize}: larger than the ${transferSet.length} samples of the transfer set`);
-  const stepsPerEpoch = batchCount(transferSet.length, batchSize, true);
-  const totalSteps = Math.min(maxSteps ?? Infinity, epochs * stepsPerEpoch);
+  const { stepsPerEpoch } = runSteps(transferSet.length, { batchSize, epochs, maxSteps });
   // The schedule spans the whole run (epochs), not a --max-steps budget, so interrupted and whole runs agree.
   const schedule = scheduleFor(flags, settings, stepsPerEpoch);
   const checkpointEvery = parseOptional('--checkpoint-every', flags.checkpointEvery, 'positive-int') ?? stepsPerEpoch;
-  const augmentation = jitter ? jitterFor(transferSet) : undefined;
+  // Checked here so a bad --jitter names the flag before any work.
+  if (jitter) jitterAugmentation(transferSet, JITTER_PIXELS, '--jitter');
 
   const config: DistillConfig = {
     teacher: { path: teacherPath, sha256: sha256(teacherPath) },
@@ -164,153 +124,27 @@ async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise
     seed,
     optimizer,
     schedule,
-    jitter,
+    jitter: jitter ? JITTER_PIXELS : 0,
     teacherSignal,
     checkpointEvery,
     maxSteps,
     threads,
-    ...(terms ? { terms: terms.map((t) => ({ name: t.name, weight: t.weight, kind: t.term.kind, options: t.term.options })) } : {}),
+    ...(terms ? { terms: recordedTerms(terms) } : {}),
     ...(hintEpochs > 0 ? { hintEpochs } : {}),
   };
-  const previous = previousRun<DistillMetrics>(flags.resume, metricsPath, config, RESUME_FIELDS);
-
-  // The teacher's test logits: its own errors, and the reference for the student's agreement.
-  const teacherStarted = performance.now();
-  const teacherDims = modelInputDims(teacher);
-  const teacherTestSet = teacherDims === null ? sources.test : reshapeInputs(sources.test, teacherDims);
-  const teacherTest = await logitsOf(teacher, teacherTestSet, threads);
-  const teacherSeconds = (performance.now() - teacherStarted) / 1000;
-  const studentTestErrors = async (model: ModelProto): Promise<{ scored: DatasetLogits; errors: TestErrors }> => {
-    const scored = await logitsOf(model, sources.test, threads);
-    return { scored, errors: testErrors(scored, teacherTest) };
-  };
-
-  const trainerConfig: Omit<TrainerConfig, 'loss' | 'maxSteps'> = {
-    batchSize,
-    epochs,
-    seed,
-    optimizer,
-    schedule,
-    checkpoint: { path: checkpointPath, everySteps: checkpointEvery },
-    threads,
-    progress: flags.json ? 'silent' : 'auto',
-    ...(augmentation ? { augmentation } : {}),
-  };
-  const trainData = { train: transferSet, ...(validation ? { validation } : {}) };
-  let stageTwoStudent = student;
-  let stageTwoTerms = terms;
-  if (hintEpochs > 0) {
-    // FitNets stage 1 (Romero et al. 2015): hints only, up to the guided layers; no checkpoint of its own.
-    const t0 = performance.now();
-    const { checkpoint: _checkpoint, ...stageOneConfig } = trainerConfig;
-    void _checkpoint;
-    const stageOne = await hintPretrain({ teacher, student, data: { train: transferSet }, trainer: { ...stageOneConfig, epochs: hintEpochs }, terms: terms!, teacherSignal });
-    if (!flags.json) process.stderr.write(`FitNets stage 1: ${stageOne.steps} steps of hint training, last hint loss ${stageOne.lastLoss.toFixed(5)}, ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-    stageTwoStudent = stageOne.student;
-    stageTwoTerms = splitHintTerms(terms!).rest;
-  }
-  const teacherStarted2 = performance.now();
-  const run = await createDistillationTrainer(
-    { teacher, student: stageTwoStudent, data: trainData, trainer: trainerConfig, ...(stageTwoTerms ? { terms: stageTwoTerms } : { kd: { temperature, alpha } }), teacherSignal },
-    flags.resume ? checkpointPath : undefined,
-  );
-  const { trainer } = run;
-  // Opening the teacher and, when cached, computing its logits over the transfer set.
-  const cacheSeconds = (performance.now() - teacherStarted2) / 1000;
-  const resumedFromStep = flags.resume ? trainer.step : null;
-  const metrics: DistillMetrics = {
-    format: 'retort-distill-metrics',
-    version: 1,
-    status: 'running',
-    date: new Date().toISOString(),
+  const previous = previousRun<DistillMetrics>(flags.resume, files.metrics, config, RESUME_FIELDS);
+  const { metrics } = await runDistillation({
+    teacher,
+    student,
     config,
-    teacherSignal: run.teacherSignal,
-    teacher: { parameters: parameterCount(new Graph(teacher.graph!)), test: testErrors(teacherTest, teacherTest) },
-    student: { parameters: parameterCount(new Graph(student.graph!)), inputDims: [...transferSet.inputDims] },
-    data: { name: dataName, transferSet: transferSet.length, omittedSamples: train.length - transferSet.length, validation: validation?.length ?? 0, test: sources.test.length, inputDims: [...transferSet.inputDims] },
-    stepsPerEpoch,
-    steps: trainer.step,
-    epochs: epochsBefore(previous, trainer.step, stepsPerEpoch),
-    test: null,
-    biasCorrection: null,
-    timings: { setupSeconds: 0, teacherSeconds: teacherSeconds + cacheSeconds, trainSeconds: 0, testSeconds: 0, biasCorrectionSeconds: 0, totalSeconds: 0, samplesPerSecond: 0 },
-    resumedFromStep,
-  };
-  metrics.timings.setupSeconds = (performance.now() - started) / 1000;
-  const note = (text: string): void => {
-    if (!flags.json) process.stderr.write(`${text}\n`);
-  };
-  const timed = async <T>(key: 'testSeconds' | 'biasCorrectionSeconds', work: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      return await work();
-    } finally {
-      metrics.timings[key] += (performance.now() - t0) / 1000;
-    }
-  };
-
-  let trained: ModelProto;
-  try {
-    // Each epoch ends with a test pass.
-    await trainEpochs({
-      trainer,
-      totalSteps,
-      stepsPerEpoch,
-      batchSize,
-      metrics,
-      metricsPath,
-      onEpoch: async ({ record, result, seconds, samplesPerSecond }) => {
-        const { errors } = await timed('testSeconds', () => studentTestErrors(result.model));
-        const v = record.validation;
-        const validationErrors = v ? v.samples - Math.round(v.accuracy * v.samples) : 0;
-        const epoch: DistillEpoch = {
-          epoch: record.epoch + 1,
-          steps: trainer.step,
-          trainLoss: record.trainLoss,
-          trainAccuracy: record.trainAccuracy,
-          validation: v ? { loss: v.loss, errors: validationErrors, errorPercent: (100 * validationErrors) / v.samples } : null,
-          test: { errors: errors.errors, errorPercent: errors.errorPercent, teacherAgreement: errors.teacherAgreement },
-          seconds,
-          samplesPerSecond,
-        };
-        note(`epoch ${epoch.epoch}: test error ${errors.errors} of ${errors.samples} (${pct(errors.errorPercent)}%), agreement with the teacher ${pct(100 * errors.teacherAgreement)}%, ${seconds.toFixed(1)} s`);
-        return epoch;
-      },
-    });
-    trained = trainer.exportModel();
-  } finally {
-    await run.close();
-  }
-
-  const asTrained = await timed('testSeconds', () => studentTestErrors(trained));
-  let final = trained;
-  metrics.test = asTrained.errors;
-  if (omittedClass !== null) {
-    // Chosen on the held-out split of the training set (it has Ks); the test set only measures.
-    const heldOut = await timed('biasCorrectionSeconds', () => logitsOf(trained, validation!, threads));
-    const choiceMade = chooseBiasOffset(heldOut, omittedClass, offsetGrid(BIAS_GRID.max, BIAS_GRID.step));
-    final = withClassBias(trained, omittedClass, choiceMade.offset);
-    const corrected = await timed('testSeconds', () => studentTestErrors(final));
-    const shifted = { classIndex: omittedClass, offset: choiceMade.offset };
-    metrics.biasCorrection = {
-      classIndex: omittedClass,
-      offset: choiceMade.offset,
-      grid: BIAS_GRID,
-      errorsByOffset: choiceMade.errorsByOffset,
-      validation: { before: classSummary(countErrors(heldOut), omittedClass), after: classSummary(countErrors(heldOut, shifted), omittedClass) },
-      test: {
-        before: { ...classSummary(countErrors(asTrained.scored), omittedClass), teacherAgreement: asTrained.errors.teacherAgreement },
-        after: { ...classSummary(countErrors(corrected.scored), omittedClass), teacherAgreement: corrected.errors.teacherAgreement },
-      },
-    };
-    metrics.test = corrected.errors;
-    saveModel(trained, join(outDir, UNCORRECTED_STUDENT_FILE));
-  }
-  saveModel(final, join(outDir, STUDENT_FILE));
-
-  metrics.status = trainer.step < epochs * stepsPerEpoch ? 'max-steps' : 'complete';
-  finishRun(metrics, { metricsPath, started, batchSize, resumedFromStep });
-  printRun(metrics, flags.json, argv, (m) => printSummary(m, JITTER_PIXELS));
+    data: { train: transferSet, ...(validation ? { validation } : {}), test: sources.test },
+    omittedSamples: train.length - transferSet.length,
+    ...(terms ? { terms } : {}),
+    files,
+    previous,
+    ...commandRun(flags, started),
+  });
+  printRun(metrics, flags.json, argv, printSummary);
 }
 
 export function registerDistill(program: Command): void {
@@ -359,6 +193,9 @@ Distillation terms (--term KIND:OPTION=VALUE,...; every value name is an ONNX va
 ${termHelp()}
   A schedule is a number or FROM>TO@STEPS (linear over STEPS updates, then TO), or FROM>TO@STEPS~cosine.
   Each term's value is reported as a metric by its name; the loss is the weighted sum.
+  In a recipe (retort run), the distill stage takes the same terms as a list of { key, weight, name, kwargs },
+  e.g. terms: [ { key: ce, weight: 0.1 }, { key: kd, weight: 0.9, kwargs: { temperature: 4 } } ], and key
+  hinton for classic KD ({ key: hinton, kwargs: { temperature: 4, alpha: 0.1 } }: ce weighted alpha + kd weighted 1 - alpha).
 
 Examples:
   classic KD (Hinton et al. 2015), the default objective:

@@ -4,30 +4,23 @@
  * ticket), reporting per-layer sparsity, file size (raw and gzip) and test accuracy before and after.
  */
 import { resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { Option, type Command } from 'commander';
-import { selectSamples, type Dataset } from '../../data/dataset.js';
+import type { Dataset } from '../../data/dataset.js';
 import { modelInputDims } from '../../data/forModel.js';
 import { DATA_SOURCES, loadDataSource } from '../../data/sources.js';
+import { summarizeModel } from '../../eval/modelSummary.js';
 import { encodeModel, loadModel, saveModel } from '../../onnx/model.js';
 import type { ModelProto } from '../../onnx/proto.js';
-import type { ImportanceSource } from '../../prune/evidence.js';
-import { IMPORTANCE_METHODS, importanceScorer, type ImportanceMethod, type PruningScope } from '../../prune/importance/index.js';
-import type { MaskSelection } from '../../prune/masks.js';
-import { gradualPrune } from '../../prune/schedules/agp.js';
-import { iterativePrune } from '../../prune/schedules/iterative.js';
-import { lotteryTicket } from '../../prune/schedules/lottery.js';
-import { oneShotPrune } from '../../prune/schedules/oneshot.js';
+import { IMPORTANCE_METHODS, importanceScorer, type PruningScope } from '../../prune/importance/index.js';
+import {
+  calibrationSample, PRUNING_SCHEDULES, pruningPlanProblems, runPruning, type PlanProblem, type PruningPattern, type PruningPlan, type PruningSchedule,
+  type PruningScheduleKind, type PruningTarget,
+} from '../../prune/plan.js';
 import { sparsityReport, type SparsityReport } from '../../prune/sparsity.js';
-import { Session } from '../../runtime/session.js';
-import { evaluateClassifier } from '../../train/evaluate.js';
-import { batchCount } from '../../data/batches.js';
-import type { TrainerConfig } from '../../train/trainer.js';
-import { Rng } from '../../util/random.js';
+import { fineTuneConfig } from '../compressionData.js';
 import { formatBytes, formatFields, formatTable } from '../format.js';
 import { bad, choice, parseNumber } from '../trainingOptions.js';
 
-const SCHEDULES = ['oneshot', 'iterative', 'agp', 'lottery'] as const;
 const PATTERNS = ['unstructured', '2:4'] as const;
 const SCOPES: readonly PruningScope[] = ['layer', 'global', 'row'];
 
@@ -58,31 +51,28 @@ interface ModelSummary {
 }
 
 async function summarize(model: ModelProto, test: Dataset, threads: number): Promise<ModelSummary> {
-  const bytes = encodeModel(model);
-  const session = await Session.create(bytes, { name: 'test model', threads });
-  try {
-    const evaluation = await evaluateClassifier(session, test, 1000);
-    return { bytes: bytes.byteLength, gzipBytes: gzipSync(bytes).byteLength, testAccuracy: evaluation.accuracy, testLoss: evaluation.loss };
-  } finally {
-    await session.dispose();
-  }
+  const summary = await summarizeModel(encodeModel(model), { test, threads, macs: false });
+  return { bytes: summary.fileBytes, gzipBytes: summary.gzipBytes, testAccuracy: summary.test!.accuracy, testLoss: summary.test!.loss };
 }
 
-function importanceSource(method: ImportanceMethod, seed: number, calibrationSet: Dataset, threads: number): ImportanceSource {
-  switch (method) {
-    case 'wanda':
-      return { method, calibrationSet, threads };
-    case 'random':
-      return { method, seed };
-    default:
-      return { method };
+/** Which flag names each field of a pruning plan, for the problems `pruningPlanProblems` finds. */
+const PLAN_FLAGS: Record<PlanProblem['field'], string> = {
+  importance: '--method', target: '--sparsity/--quality', pattern: '--pattern', schedule: '--schedule', training: '--fine-tune-epochs',
+};
+
+function pruningSchedule(kind: PruningScheduleKind, rounds: number | undefined): PruningSchedule {
+  switch (kind) {
+    case 'oneshot': return { kind };
+    case 'iterative': return { kind, rounds: rounds ?? 3 };
+    case 'agp': return { kind, updates: rounds ?? 10 };
+    case 'lottery': return { kind, rounds };
   }
 }
 
 async function runPrune(modelPath: string, flags: PruneFlags, argv: readonly string[]): Promise<void> {
   const method = choice('--method', flags.method, IMPORTANCE_METHODS);
-  const schedule = choice('--schedule', flags.schedule, SCHEDULES);
-  const pattern = choice('--pattern', flags.pattern, PATTERNS);
+  const schedule = pruningSchedule(choice('--schedule', flags.schedule, PRUNING_SCHEDULES), flags.rounds === undefined ? undefined : parseNumber('--rounds', flags.rounds, 'positive-int'));
+  const patternName = choice('--pattern', flags.pattern, PATTERNS);
   const scope = flags.scope === undefined ? importanceScorer(method).defaultScope : choice('--scope', flags.scope, SCOPES);
   const epochs = parseNumber('--fine-tune-epochs', flags.fineTuneEpochs, 'nonnegative-int');
   const seed = parseNumber('--seed', flags.seed, 'nonnegative-int');
@@ -90,66 +80,29 @@ async function runPrune(modelPath: string, flags: PruneFlags, argv: readonly str
   const batchSize = parseNumber('--batch-size', flags.batchSize, 'positive-int');
   const lr = parseNumber('--lr', flags.lr, 'positive');
   const calibrationSize = parseNumber('--calibration-size', flags.calibrationSize, 'positive-int');
-  const rounds = flags.rounds === undefined ? undefined : parseNumber('--rounds', flags.rounds, 'positive-int');
   const dataName = choice('--data', flags.data, DATA_SOURCES);
-  if (flags.quality !== undefined && method !== 'han') throw bad('--quality applies to --method han');
   if (flags.quality !== undefined && flags.sparsity !== undefined) throw bad('Give --sparsity or --quality, not both');
-  const quality = flags.quality === undefined ? undefined : parseNumber('--quality', flags.quality, 'nonnegative');
-  const sparsity = flags.sparsity === undefined ? 0.5 : parseNumber('--sparsity', flags.sparsity, 'nonnegative');
-  if (sparsity >= 1) throw bad(`--sparsity ${sparsity}: must be below 1`);
-  if (pattern === '2:4' && flags.sparsity !== undefined && sparsity !== 0.5) throw bad(`--pattern 2:4 prunes exactly 50%; --sparsity ${sparsity} contradicts it`);
-  if (pattern === '2:4' && schedule !== 'oneshot') throw bad('--pattern 2:4 runs with --schedule oneshot (then fine-tune with --fine-tune-epochs)');
-  if (quality !== undefined && schedule !== 'oneshot') throw bad('--quality (a threshold) runs with --schedule oneshot; the other schedules take --sparsity');
-  if (schedule === 'lottery' && method !== 'magnitude') throw bad('--schedule lottery prunes by magnitude (Frankle & Carbin 2019): use --method magnitude');
-  if ((schedule === 'agp' || schedule === 'lottery') && epochs === 0) throw bad(`--schedule ${schedule} prunes while training: give --fine-tune-epochs > 0`);
-  if (method === 'movement' && epochs === 0) throw bad('--method movement accumulates importance during training: give --fine-tune-epochs > 0');
+  const target: PruningTarget = flags.quality !== undefined ? { quality: parseNumber('--quality', flags.quality, 'nonnegative') } : { sparsity: flags.sparsity === undefined ? 0.5 : parseNumber('--sparsity', flags.sparsity, 'nonnegative') };
+  const pattern: PruningPattern = patternName === '2:4' ? { kind: 'n:m', n: 2, m: 4 } : { kind: 'unstructured' };
+  const problems = pruningPlanProblems({ importance: method, target, pattern, schedule, trains: epochs > 0, hasCalibrationSet: true });
+  if (problems.length > 0) throw bad(problems.map((p) => `${PLAN_FLAGS[p.field]}: ${p.message}`).join('\n'));
 
   const model = loadModel(resolve(modelPath));
   const sources = loadDataSource(dataName, { inputDims: modelInputDims(model) });
-  const calibrationSet = selectSamples(sources.train, new Rng(seed).permutation(sources.train.length).subarray(0, calibrationSize), `${dataName} calibration`);
-  const source = importanceSource(method, seed, calibrationSet, threads);
-  const config: TrainerConfig = {
-    batchSize, epochs: Math.max(1, epochs), seed, threads, progress: flags.json ? 'silent' : 'auto',
-    optimizer: { kind: 'sgd', momentum: 0.9 }, schedule: { kind: 'constant', lr },
+  const config = fineTuneConfig({ epochs: Math.max(1, epochs), lr, batchSize, seed, threads, silent: Boolean(flags.json) });
+  const plan: PruningPlan = {
+    importance: method, scope, target, pattern, schedule, seed, threads,
+    training: epochs > 0 ? { config, data: { train: sources.train } } : undefined,
+    calibrationSet: method === 'wanda' ? calibrationSample(sources.train, calibrationSize, seed) : undefined,
   };
-  const data = { train: sources.train };
-  const fineTune = epochs > 0 ? { config, data } : undefined;
-  const selection: MaskSelection =
-    pattern === '2:4' ? { pattern: 'n:m', n: 2, m: 4 } : quality !== undefined ? { pattern: 'unstructured', threshold: quality } : { pattern: 'unstructured', sparsity, scope };
-
   const before = await summarize(model, sources.test, threads);
-  let pruned: ModelProto;
-  let skipped: { layer: string; reason: string }[] = [];
-  switch (schedule) {
-    case 'oneshot': {
-      const result = await oneShotPrune(model, { importance: source, selection, fineTune });
-      pruned = result.model;
-      skipped = result.skipped;
-      break;
-    }
-    case 'iterative':
-      pruned = (await iterativePrune(model, { importance: source, scope, sparsity, rounds: rounds ?? 3, retrain: fineTune })).model;
-      break;
-    case 'agp': {
-      const totalSteps = epochs * batchCount(sources.train.length, batchSize, true);
-      const n = rounds ?? 10;
-      // Prune over the first three quarters of training, then train on with the final masks.
-      const frequency = Math.max(1, Math.floor((0.75 * totalSteps) / n));
-      pruned = (await gradualPrune(model, { importance: source, scope, config, data, schedule: { initialSparsity: 0, finalSparsity: sparsity, startStep: 0, frequency, pruningSteps: n } })).model;
-      break;
-    }
-    case 'lottery': {
-      // --rounds: reach the target in that many equal-rate rounds; default 20% of the remaining weights per round.
-      const ratePerRound = rounds === undefined ? 0.2 : 1 - (1 - sparsity) ** (1 / rounds);
-      const tickets = await lotteryTicket(model, { config, data, targets: [sparsity], ratePerRound, scope: scope === 'global' ? 'global' : 'layer' });
-      pruned = tickets.at(-1)!.result.model;
-      break;
-    }
-  }
+  const { model: pruned, skipped } = await runPruning(model, plan);
   saveModel(pruned, resolve(flags.out));
   const after = await summarize(pruned, sources.test, threads);
   const report = sparsityReport(pruned);
-  const summary = { model: resolve(modelPath), out: resolve(flags.out), method, schedule, pattern, scope, sparsity: quality === undefined ? sparsity : null, quality: quality ?? null, fineTuneEpochs: epochs, seed, before, after, sparsityReport: report, skipped };
+  const sparsity = 'sparsity' in target ? target.sparsity : null;
+  const quality = 'quality' in target ? target.quality : null;
+  const summary = { model: resolve(modelPath), out: resolve(flags.out), method, schedule: schedule.kind, pattern: patternName, scope, sparsity, quality, fineTuneEpochs: epochs, seed, before, after, sparsityReport: report, skipped };
   if (flags.json) {
     process.stdout.write(JSON.stringify({ ...summary, command: argv.slice(2) }, null, 2) + '\n');
     return;

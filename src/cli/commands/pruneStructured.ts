@@ -4,13 +4,10 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { selectSamples } from '../../data/dataset.js';
-import { epochBatches } from '../../data/batches.js';
 import { loadModel, saveModel } from '../../onnx/model.js';
 import type { ModelProto } from '../../onnx/proto.js';
-import { floatTensor, int64Tensor } from '../../runtime/tensors.js';
-import { IMPORTANCE_CRITERIA, PRUNE_STRUCTURES, pruneStructured, type Calibration } from '../../prune/structured/index.js';
-import { Rng } from '../../util/random.js';
+import { calibrationSample } from '../../prune/plan.js';
+import { IMPORTANCE_CRITERIA, PRUNE_STRUCTURES, pruneStructured, taylorCalibration, type Calibration } from '../../prune/structured/index.js';
 import { countMacs, fineTune, loadDataFor, pct, testAccuracy } from '../compressionData.js';
 import { formatFields, formatTable } from '../format.js';
 import { bad, choice, parseNumber } from '../trainingOptions.js';
@@ -52,13 +49,7 @@ export function registerPruneStructured(program: Command): void {
       let calibration: Calibration | undefined;
       if (data && importance === 'taylor') {
         const size = parseNumber('--calibration-size', flags.calibrationSize, 'positive-int');
-        const picked = selectSamples(data.train, new Rng(seed).permutation(data.train.length).subarray(0, Math.min(size, data.train.length)));
-        const input = model.graph!.input[0]!.name;
-        calibration = {
-          batches: [...epochBatches(picked, { batchSize: 128, shuffle: false, dropLast: true })].map((b) => ({
-            [input]: floatTensor(b.inputs.slice(), b.dims), labels: int64Tensor(Array.from(b.labels, Number), [b.size]),
-          })),
-        };
+        calibration = taylorCalibration(model, calibrationSample(data.train, size, seed));
       }
       const result = await pruneStructured(model, { structure, targetMacs, importance, countMacs, calibration, exclude: flags.exclude?.split(',').map((s) => s.trim()) });
       let pruned: ModelProto = result.model;

@@ -7,14 +7,13 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createDistillationTrainer } from '../../distill/distill.js';
 import { loadModel, saveModel } from '../../onnx/model.js';
 import { quantizeStatic } from '../../quantize/static.js';
-import { datasetCalibrationReader } from '../../quantize/calibration/reader.js';
+import { modelCalibrationReader } from '../../quantize/calibration/reader.js';
 import { CALIBRATORS, parseCalibrator } from '../../quantize/options.js';
-import { defaultQatOptions, exportQdq, insertFakeQuantization, SCALE_MODES, STRAIGHT_THROUGH, withQatSettings, type QatOptions } from '../../quantize/qat/index.js';
+import { defaultBias, defaultQatOptions, quantizationAwareTraining, QAT_CALIBRATION_BATCH, staticEquivalent, SCALE_MODES, STRAIGHT_THROUGH, type QatOptions } from '../../quantize/qat/index.js';
+import { distillingTrainer } from '../../recipe/joint/distillingTrainer.js';
 import { DATA_SOURCES } from '../../data/sources.js';
-import { Trainer } from '../../train/trainer.js';
 import { formatFields } from '../format.js';
 import { loadDataFor, pct, testAccuracy } from '../compressionData.js';
 import { addTrainingOptions, trainerConfigFrom, type TrainFlags } from '../qatShared.js';
@@ -42,7 +41,7 @@ function qatOptions(flags: QatFlags): QatOptions {
   const bits = parseNumber('--bits', flags.bits, 'positive-int');
   const scales = choice('--scales', flags.scales, SCALE_MODES);
   const ste = choice('--ste', flags.ste, STRAIGHT_THROUGH);
-  const bias = choice('--bias', flags.bias ?? (bits === 8 ? 'int32' : 'float'), ['int32', 'float'] as const);
+  const bias = choice('--bias', flags.bias ?? defaultBias(bits), ['int32', 'float'] as const);
   if (!flags.fromPtq && flags.calibrator !== 'minmax') throw bad('--calibrator applies to --from-ptq (without it the ranges start from the first batch\'s min/max)');
   return defaultQatOptions({
     bits, ste, bias,
@@ -58,31 +57,19 @@ async function runQat(modelPath: string, flags: QatFlags, argv: readonly string[
   const data = loadDataFor(choice('--data', flags.data, DATA_SOURCES), model);
   const config = trainerConfigFrom(flags, data.train.length);
   const calibrationSize = parseNumber('--calibration-size', flags.calibrationSize, 'positive-int');
-  const inputName = model.graph!.input.find((i) => !model.graph!.initializer.some((t) => t.name === i.name))!.name;
-  const reader = () => datasetCalibrationReader(data.train, { inputName, size: calibrationSize, batchSize: 128 });
+  const reader = () => modelCalibrationReader(model, data.train, { size: calibrationSize, batchSize: QAT_CALIBRATION_BATCH });
   const temperature = parseNumber('--temperature', flags.temperature, 'positive');
   const alpha = parseNumber('--alpha', flags.alpha, 'nonnegative');
   if (!flags.teacher && (flags.temperature !== '4' || flags.alpha !== '0.5')) throw bad('--temperature and --alpha apply to distillation: give --teacher');
 
   const float = await testAccuracy(model, data, config.threads ?? 0);
-  const ptq = options.init.from === 'ptq'
-    ? await testAccuracy((await quantizeStatic(model, {
-      method: 'static', activations: options.activations, weights: { symmetric: true, granularity: options.weights.granularity }, calibrator: options.init.calibrator, bias: 'int32',
-    }, reader())).model, data, config.threads ?? 0)
-    : undefined;
-  const fq = await insertFakeQuantization(model, options, reader());
-  const trainerConfig = withQatSettings(config, fq.training);
-  const { trainer, close } = flags.teacher
-    ? await createDistillationTrainer({ teacher: loadModel(resolve(flags.teacher)), student: fq.model, data: { train: data.train }, trainer: trainerConfig, kd: { temperature, alpha } })
-    : { trainer: await Trainer.create(fq.model, trainerConfig, { train: data.train }), close: async () => undefined };
-  let quantized;
-  try {
-    await trainer.fit();
-    quantized = exportQdq(fq, trainer.currentValues());
-  } finally {
-    await close();
-    if (!flags.teacher) await trainer.dispose();
-  }
+  const ptqOptions = staticEquivalent(options);
+  const ptq = ptqOptions ? await testAccuracy((await quantizeStatic(model, ptqOptions, reader())).model, data, config.threads ?? 0) : undefined;
+  const teacher = flags.teacher ? loadModel(resolve(flags.teacher)) : undefined;
+  const { model: quantized } = await quantizationAwareTraining({
+    model, data: { train: data.train }, trainer: config, quantization: options, calibration: reader(),
+    open: teacher ? distillingTrainer(teacher, { temperature, alpha }) : undefined,
+  });
   saveModel(quantized, resolve(flags.out));
   const qat = await testAccuracy(quantized, data, config.threads ?? 0);
   const summary = { model: resolve(modelPath), out: resolve(flags.out), options, teacher: flags.teacher ?? null, testAccuracy: { float, ptq: ptq ?? null, qat }, command: argv.slice(2) };

@@ -13,7 +13,7 @@ import { batchFeeds } from '../../eval/cost/index.js';
 import { Graph } from '../../onnx/graph.js';
 import { encodeModel, loadModel } from '../../onnx/model.js';
 import type { ModelProto } from '../../onnx/proto.js';
-import { CALIBRATORS, datasetCalibrationReader, quantizeModel, QUANTIZE_METHODS, writeTransformersJsVariants, type TransformersJsManifest } from '../../quantize/index.js';
+import { CALIBRATION_BATCH_SIZE, CALIBRATORS, modelCalibrationReader, quantizeModel, QUANTIZE_METHODS, writeTransformersJsVariants, type TransformersJsManifest } from '../../quantize/index.js';
 import type { Feeds } from '../../runtime/session.js';
 import { floatTensor } from '../../runtime/tensors.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
@@ -24,7 +24,6 @@ import { measureModel, slowdowns, slowdownWarning, type ModelMeasurement } from 
 import { bad, choice, parseNumber } from '../trainingOptions.js';
 
 const PRESETS = ['transformersjs'] as const;
-const CALIBRATION_BATCH = 64;
 
 const inputNameOf = (model: ModelProto): string => new Graph(model.graph!).dataInputs[0]!.name;
 
@@ -56,8 +55,8 @@ async function runPreset(modelPath: string, flags: QuantizeFlags): Promise<void>
   const model = loadModel(resolve(modelPath));
   const { calibration, test } = loadData(model, flags);
   const batch = calibration ?? test;
-  const agreementFeeds = batch ? datasetFeeds(model, batch) : batchFeeds(model, CALIBRATION_BATCH);
-  const agreementBatch = batch ? `${batch.length} samples of ${batch.name}` : `${CALIBRATION_BATCH} seeded uniform [0, 1) random inputs (no --calibration-data or --data)`;
+  const agreementFeeds = batch ? datasetFeeds(model, batch) : batchFeeds(model, CALIBRATION_BATCH_SIZE);
+  const agreementBatch = batch ? `${batch.length} samples of ${batch.name}` : `${CALIBRATION_BATCH_SIZE} seeded uniform [0, 1) random inputs (no --calibration-data or --data)`;
   const outDir = resolve(flags.out);
   mkdirSync(outDir, { recursive: true });
   const manifest = await writeTransformersJsVariants(model, { outDir, agreementFeeds, agreementBatch, threads });
@@ -87,7 +86,7 @@ async function runQuantize(modelPath: string, flags: QuantizeFlags, argv: readon
   const warmup = parseNumber('--warmup', flags.warmup, 'nonnegative-int');
   const model = loadModel(resolve(modelPath));
   const { calibration, test } = loadData(model, flags);
-  const reader = needsCalibration && calibration ? datasetCalibrationReader(calibration, { inputName: inputNameOf(model), size: calibration.length, batchSize: CALIBRATION_BATCH }) : undefined;
+  const reader = needsCalibration && calibration ? modelCalibrationReader(model, calibration, { size: calibration.length, batchSize: CALIBRATION_BATCH_SIZE }) : undefined;
 
   const quantized = await quantizeModel(model, options, reader);
   const bytes = encodeModel(quantized);

@@ -6,29 +6,25 @@
  */
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { batchCount } from '../../data/batches.js';
 import { modelInputDims } from '../../data/forModel.js';
-import { DATA_SOURCES, loadDataSource } from '../../data/sources.js';
+import { DATA_SOURCES, loadDataSource, TEXT_SOURCE_PREFIX, textSourcePath } from '../../data/sources.js';
 import { parseArchitecture } from '../../models/spec.js';
-import { Graph } from '../../onnx/graph.js';
-import { encodeModel, saveModel } from '../../onnx/model.js';
-import { listParameters } from '../../onnx/parameters.js';
-import { PROVIDERS, parseProvider, Session } from '../../runtime/session.js';
-import { evaluateClassifier, type Evaluation } from '../../train/evaluate.js';
-import type { OptimizerSpec } from '../../train/optimizers/index.js';
-import { maxNormConstraints } from '../../train/maxNormConstraints.js';
-import type { ScheduleSpec } from '../../train/schedules.js';
-import { Trainer, type TrainerConfig } from '../../train/trainer.js';
+import { PROVIDERS, parseProvider } from '../../runtime/session.js';
+import { runSteps, trainClassifier, type RunConfig, type TrainMetrics } from '../../train/classifierRun.js';
+import { modelToTrain } from '../../train/modelSource.js';
 import { RetortError } from '../../util/errors.js';
 import { formatFields, formatTable } from '../format.js';
 import { bad, choice, optimizationOptions, parseNumber, parseOptional, parseTrainingFlags, scheduleFor, validationSize as parseValidationSize, type TrainingFlags } from '../trainingOptions.js';
-import { epochsBefore, finishRun, holdOutValidation, modelToTrain, previousRun, printRun, requireCheckpoint, trainEpochs, type ModelSource } from '../trainingRun.js';
+import { commandRun, holdOutValidation, previousRun, printRun, requireCheckpoint } from '../trainingRun.js';
+import { addTextTrainingOptions, runTextTraining, type TextTrainingFlags } from '../textTraining.js';
+
+export type { EpochMetrics, ErrorSummary, RunConfig, TrainMetrics } from '../../train/classifierRun.js';
 
 export const MODEL_FILE = 'model.onnx';
 export const METRICS_FILE = 'metrics.json';
 export const CHECKPOINT_FILE = 'checkpoint.ckpt';
 
-interface TrainFlags extends TrainingFlags {
+interface TrainFlags extends TrainingFlags, TextTrainingFlags {
   model?: string;
   arch?: string;
   data: string;
@@ -44,70 +40,8 @@ interface TrainFlags extends TrainingFlags {
   provider: string;
 }
 
-/** Everything that decides the run, as recorded in metrics.json. */
-export interface RunConfig {
-  model: ModelSource;
-  data: string;
-  limitTrain: number | null;
-  validation: number;
-  epochs: number;
-  batchSize: number;
-  seed: number;
-  optimizer: OptimizerSpec;
-  schedule: ScheduleSpec;
-  clipNorm: number | null;
-  maxNorm: number | null;
-  patience: number | null;
-  checkpointEvery: number;
-  maxSteps: number | null;
-  provider: string;
-  threads: number;
-}
-
 /** Fields a resumed run must share with the run that wrote the checkpoint (the Trainer checks the rest). */
 const RESUME_FIELDS = ['model', 'data', 'limitTrain', 'validation'] as const;
-
-export interface ErrorSummary {
-  loss: number;
-  accuracy: number;
-  samples: number;
-  errors: number;
-  errorPercent: number;
-}
-
-export interface EpochMetrics {
-  epoch: number;
-  steps: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  validation: ErrorSummary | null;
-  test: ErrorSummary;
-  /** Wall time of the epoch's training steps (and its validation pass), without the test pass. */
-  seconds: number;
-  samplesPerSecond: number;
-}
-
-export interface TrainMetrics {
-  format: 'retort-train-metrics';
-  version: 1;
-  status: 'running' | 'complete' | 'max-steps' | 'early-stopped';
-  date: string;
-  config: RunConfig;
-  seed: number;
-  model: { parameters: number; inputDims: number[] };
-  data: { name: string; train: number; validation: number; test: number; inputDims: number[] };
-  stepsPerEpoch: number;
-  steps: number;
-  epochs: EpochMetrics[];
-  test: ErrorSummary | null;
-  timings: { setupSeconds: number; trainSeconds: number; testSeconds: number; totalSeconds: number; samplesPerSecond: number };
-  resumedFromStep: number | null;
-}
-
-function summarize(evaluation: Evaluation): ErrorSummary {
-  const errors = evaluation.samples - Math.round(evaluation.accuracy * evaluation.samples);
-  return { loss: evaluation.loss, accuracy: evaluation.accuracy, samples: evaluation.samples, errors, errorPercent: (100 * errors) / evaluation.samples };
-}
 
 const pct = (x: number): string => x.toFixed(2);
 
@@ -120,8 +54,9 @@ function printEpochs(metrics: TrainMetrics): void {
     e.validation ? pct(e.validation.errorPercent) : '',
     e.test.errors,
     pct(e.test.errorPercent),
-    e.seconds.toFixed(1),
-    Math.round(e.samplesPerSecond),
+    // Unknown (NaN) for an epoch measured on resume after its record was lost.
+    Number.isFinite(e.seconds) ? e.seconds.toFixed(1) : '',
+    Number.isFinite(e.samplesPerSecond) ? Math.round(e.samplesPerSecond) : '',
   ]);
   const headers = ['epoch', 'train loss', 'train acc %', 'val loss', 'val err %', 'test errors', 'test err %', 'seconds', 'samples/s'];
   process.stdout.write(formatTable(headers, rows) + '\n');
@@ -136,10 +71,12 @@ function printEpochs(metrics: TrainMetrics): void {
 }
 
 async function runTrain(flags: TrainFlags, argv: readonly string[]): Promise<void> {
+  const textPath = textSourcePath(flags.data);
+  if (textPath !== null) return runTextTraining(flags, textPath, { model: MODEL_FILE, metrics: METRICS_FILE, checkpoint: CHECKPOINT_FILE }, argv);
   const started = performance.now();
   // --- Validate the command line before any work.
   if ((flags.model === undefined) === (flags.arch === undefined)) throw bad('Give exactly one of --model FILE.onnx (fine-tune an imported model) or --arch SPEC (train a built architecture)');
-  const dataName = choice('--data', flags.data, DATA_SOURCES);
+  const dataName = choice('--data', flags.data, [...DATA_SOURCES, `${TEXT_SOURCE_PREFIX}PATH`]);
   const settings = parseTrainingFlags(flags);
   const { epochs, batchSize, optimizer, seed } = settings;
   const clipNorm = parseOptional('--clip-norm', flags.clipNorm, 'positive');
@@ -158,18 +95,15 @@ async function runTrain(flags: TrainFlags, argv: readonly string[]): Promise<voi
   }
 
   const outDir = resolve(flags.out);
-  const metricsPath = join(outDir, METRICS_FILE);
-  const checkpointPath = join(outDir, CHECKPOINT_FILE);
-  requireCheckpoint(flags.resume, checkpointPath);
+  const files = { model: join(outDir, MODEL_FILE), metrics: join(outDir, METRICS_FILE), checkpoint: join(outDir, CHECKPOINT_FILE) };
+  requireCheckpoint(flags.resume, files.checkpoint);
 
   // --- Model and data.
-  const { model, source: modelConfig } = modelToTrain(architecture, flags.model, seed);
-  const inputDims = modelInputDims(model);
-  const sources = loadDataSource(dataName, { inputDims });
+  const { model, source: modelConfig } = modelToTrain(architecture ? { arch: architecture } : { path: flags.model! }, seed);
+  const sources = loadDataSource(dataName, { inputDims: modelInputDims(model) });
   const { train, validation } = holdOutValidation(sources.train, limitTrain, validationSize);
   if (train.length < batchSize) throw bad(`--batch-size ${batchSize}: larger than the ${train.length} training samples`);
-  const stepsPerEpoch = batchCount(train.length, batchSize, true);
-  const totalSteps = Math.min(maxSteps ?? Infinity, epochs * stepsPerEpoch);
+  const { stepsPerEpoch } = runSteps(train.length, { batchSize, epochs, maxSteps });
   // The schedule spans the whole run (epochs), not a --max-steps budget, so interrupted and whole runs agree.
   const schedule = scheduleFor(flags, settings, stepsPerEpoch);
   const checkpointEvery = parseOptional('--checkpoint-every', flags.checkpointEvery, 'positive-int') ?? stepsPerEpoch;
@@ -192,89 +126,15 @@ async function runTrain(flags: TrainFlags, argv: readonly string[]): Promise<voi
     provider,
     threads,
   };
-  const previous = previousRun<TrainMetrics>(flags.resume, metricsPath, config, RESUME_FIELDS);
-
-  const trainerConfig: TrainerConfig = {
-    batchSize,
-    epochs,
-    seed,
-    optimizer,
-    schedule,
-    ...(clipNorm !== null ? { clipGlobalNorm: clipNorm } : {}),
-    ...(maxNorm !== null ? { maxNorm: maxNormConstraints(model, maxNorm) } : {}),
-    ...(patience !== null ? { earlyStopping: { patience, metric: 'loss' as const } } : {}),
-    checkpoint: { path: checkpointPath, everySteps: checkpointEvery },
-    threads,
-    progress: flags.json ? 'silent' : 'auto',
-  };
-  const trainer = await Trainer.create(model, trainerConfig, { train, ...(validation ? { validation } : {}) }, flags.resume ? { resumeFrom: checkpointPath } : {});
-  const resumedFromStep = flags.resume ? trainer.step : null;
-  const metrics: TrainMetrics = {
-    format: 'retort-train-metrics',
-    version: 1,
-    status: 'running',
-    date: new Date().toISOString(),
+  const previous = previousRun<TrainMetrics>(flags.resume, files.metrics, config, RESUME_FIELDS);
+  const { metrics } = await trainClassifier({
+    model,
     config,
-    seed,
-    model: { parameters: listParameters(new Graph(model.graph!)).reduce((n, p) => n + p.dims.reduce((a, b) => a * b, 1), 0), inputDims: inputDims ?? [...train.inputDims] },
-    data: { name: dataName, train: train.length, validation: validation?.length ?? 0, test: sources.test.length, inputDims: [...train.inputDims] },
-    stepsPerEpoch,
-    steps: trainer.step,
-    epochs: epochsBefore(previous, trainer.step, stepsPerEpoch),
-    test: null,
-    timings: { setupSeconds: 0, trainSeconds: 0, testSeconds: 0, totalSeconds: 0, samplesPerSecond: 0 },
-    resumedFromStep,
-  };
-  metrics.timings.setupSeconds = (performance.now() - started) / 1000;
-
-  const testOnce = async (): Promise<ErrorSummary> => {
-    const t0 = performance.now();
-    const session = await Session.create(encodeModel(trainer.exportModel()), { name: 'test model', threads, provider });
-    try {
-      return summarize(await evaluateClassifier(session, sources.test, 1000));
-    } finally {
-      await session.dispose();
-      metrics.timings.testSeconds += (performance.now() - t0) / 1000;
-    }
-  };
-  const note = (text: string): void => {
-    if (!flags.json) process.stderr.write(`${text}\n`);
-  };
-
-  let stoppedEarly = false;
-  try {
-    // Each epoch ends with a test pass.
-    ({ stoppedEarly } = await trainEpochs({
-      trainer,
-      totalSteps,
-      stepsPerEpoch,
-      batchSize,
-      metrics,
-      metricsPath,
-      onEpoch: async ({ record, seconds, samplesPerSecond }) => {
-        const test = await testOnce();
-        const epoch: EpochMetrics = {
-          epoch: record.epoch + 1,
-          steps: trainer.step,
-          trainLoss: record.trainLoss,
-          trainAccuracy: record.trainAccuracy,
-          validation: record.validation ? summarize(record.validation) : null,
-          test,
-          seconds,
-          samplesPerSecond,
-        };
-        note(`epoch ${epoch.epoch}: test error ${test.errors} of ${test.samples} (${pct(test.errorPercent)}%), ${seconds.toFixed(1)} s`);
-        return epoch;
-      },
-    }));
-    const last = metrics.epochs.at(-1);
-    metrics.test = last && last.steps === trainer.step ? last.test : await testOnce();
-    saveModel(trainer.exportModel(), join(outDir, MODEL_FILE));
-  } finally {
-    await trainer.dispose();
-  }
-  metrics.status = stoppedEarly ? 'early-stopped' : trainer.step < epochs * stepsPerEpoch ? 'max-steps' : 'complete';
-  finishRun(metrics, { metricsPath, started, batchSize, resumedFromStep });
+    data: { train, ...(validation ? { validation } : {}), test: sources.test },
+    files,
+    previous,
+    ...commandRun(flags, started),
+  });
   printRun(metrics, flags.json, argv, printEpochs);
 }
 
@@ -289,7 +149,7 @@ export function registerTrain(program: Command): void {
     )
     .option('--model <file>', 'ONNX model to fine-tune (e.g. exported from PyTorch); its first input is the data, its first output the logits')
     .option('--arch <spec>', 'architecture to build and train from scratch: mlp:800,800[,dropout=0.5], lenet-300-100, lenet5, resnet:8,16[,blocks=2]')
-    .addOption(new Option('--data <name>', `training data: ${DATA_SOURCES.join(', ')}`).makeOptionMandatory())
+    .addOption(new Option('--data <name>', `training data: ${DATA_SOURCES.join(', ')}, or text:PATH (a text file for a language model: --arch gpt:... or a --model taking token ids)`).makeOptionMandatory())
     .requiredOption('--out <dir>', 'output folder for model.onnx, metrics.json and the checkpoint (created if missing)')
     .option('--epochs <n>', 'passes over the training set', '10')
     .option('--batch-size <n>', 'samples per step (the last partial batch of an epoch is dropped)', '128');
@@ -306,6 +166,7 @@ export function registerTrain(program: Command): void {
     .option('--limit-train <n>', 'train on the first n training samples only (quick runs)')
     .option('--provider <name>', `execution provider: ${PROVIDERS.join(', ')}`, 'cpu')
     .option('--threads <n>', 'ORT intra-op threads, 0 to let ORT choose', '0')
-    .option('--json', 'print the metrics as JSON on stdout (no progress output)')
-    .action(async (flags: TrainFlags) => runTrain(flags, process.argv));
+    .option('--json', 'print the metrics as JSON on stdout (no progress output)');
+  addTextTrainingOptions(command);
+  command.action(async (flags: TrainFlags) => runTrain(flags, process.argv));
 }

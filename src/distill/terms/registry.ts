@@ -168,7 +168,7 @@ export const TERM_KINDS = new Registry<TermKind>('distillation term')
 export function parseTermArgument(text: string): WeightedTerm {
   const colon = text.indexOf(':');
   const kind = (colon === -1 ? text : text.slice(0, colon)).trim();
-  const entry = TERM_KINDS.get(kind);
+  TERM_KINDS.get(kind); // an unknown kind throws at once, listing the kinds
   const values = new Map<string, string>();
   const problems: string[] = [];
   const body = colon === -1 ? '' : text.slice(colon + 1);
@@ -182,6 +182,25 @@ export function parseTermArgument(text: string): WeightedTerm {
     if (values.has(key)) problems.push(`option "${key}" is given twice`);
     values.set(key, part.slice(eq + 1).trim());
   }
+  const built = termFromOptions(kind, values);
+  problems.push(...built.problems);
+  if (problems.length > 0 || !built.term) throw new RetortError('BAD_ARGUMENT', `--term ${text}: ${problems.join('; ')}`);
+  return built.term;
+}
+
+/**
+ * A named, weighted term of kind `kind` from its option strings (name and weight among them), as
+ * `--term` and a recipe's `terms` entries give them; every problem is returned rather than thrown,
+ * so a caller can report them all with its own context (a flag, a recipe path).
+ */
+export function termFromOptions(kind: string, values: ReadonlyMap<string, string>): { term?: WeightedTerm; problems: string[] } {
+  let entry: TermKind;
+  try {
+    entry = TERM_KINDS.get(kind);
+  } catch (error) {
+    return { problems: [(error as Error).message] };
+  }
+  const problems: string[] = [];
   const reader = new OptionReader(kind, values);
   const name = reader.string('name') ?? kind;
   const weight = reader.schedule('weight') ?? 1;
@@ -192,8 +211,7 @@ export function parseTermArgument(text: string): WeightedTerm {
     if (reader.problems.length === 0) problems.push((error as Error).message);
   }
   problems.push(...reader.problems, ...reader.unknown(entry.options));
-  if (problems.length > 0 || !term) throw new RetortError('BAD_ARGUMENT', `--term ${text}: ${problems.join('; ')}`);
-  return { name, weight, term };
+  return problems.length > 0 || !term ? { problems } : { term: { name, weight, term }, problems };
 }
 
 /** --help text: every kind with its options and defaults. */

@@ -4,12 +4,12 @@
  * remaining weights each round.
  */
 import type { ModelProto } from '../../onnx/proto.js';
-import type { TrainData, TrainerConfig, TrainResult } from '../../train/trainer.js';
+import type { TrainResult } from '../../train/trainer.js';
 import { RetortError } from '../../util/errors.js';
 import { needsTraining, resolveImportance, type ImportanceSource } from '../evidence.js';
 import type { PruningScope } from '../importance/index.js';
 import { findPrunableLayers } from '../layers.js';
-import { retrainWithMasks } from '../maskedTraining.js';
+import { retrainWithMasks, type MaskedTraining } from '../maskedTraining.js';
 import type { Masks } from '../masks.js';
 import { prune } from '../prune.js';
 
@@ -22,8 +22,8 @@ export interface IterativePruning {
   scope: PruningScope;
   sparsity: number;
   rounds: number;
-  /** Retraining after each prune; none prunes in rounds without retraining. */
-  retrain?: { config: TrainerConfig; data: TrainData };
+  /** Retraining after each prune; none prunes in rounds without retraining. Several runs: none resumes. */
+  retrain?: Omit<MaskedTraining, 'resumeFrom'>;
   onRound?: (round: number, sparsity: number, model: ModelProto) => Promise<void> | void;
 }
 
@@ -40,7 +40,7 @@ export async function iterativePrune(model: ModelProto, run: IterativePruning): 
     masks = pruned.masks;
     current = pruned.model;
     if (run.retrain) {
-      const result = await retrainWithMasks(current, masks, run.retrain.config, run.retrain.data);
+      const result = await retrainWithMasks(current, masks, run.retrain.config, run.retrain.data, { open: run.retrain.open });
       results.push(result);
       current = result.trainedModel;
     }

@@ -7,7 +7,8 @@
  * by a seeded shuffle of each layer's initial values (the same distribution, exactly).
  */
 import type { ModelProto } from '../../onnx/proto.js';
-import { Trainer, type TrainData, type TrainerConfig, type TrainResult } from '../../train/trainer.js';
+import { openPlainTrainer, type OpenTrainer } from '../../train/openTrainer.js';
+import type { TrainData, TrainerConfig, TrainResult } from '../../train/trainer.js';
 import { deriveSeed } from '../../train/seeds.js';
 import { RetortError } from '../../util/errors.js';
 import { Rng } from '../../util/random.js';
@@ -34,6 +35,8 @@ export function lotterySparsities(targets: readonly number[], rate: number): num
 export interface LotteryRun {
   config: TrainerConfig;
   data: TrainData;
+  /** Opens each round's trainer (default: a plain Trainer). */
+  open?: OpenTrainer;
   /** Sparsities to reach (ascending); intermediate rounds prune `ratePerRound` of what remains. */
   targets: readonly number[];
   ratePerRound?: number;
@@ -70,7 +73,7 @@ export function shuffledInitialization(model: ModelProto, seed: number): ModelPr
 export async function lotteryTicket(model: ModelProto, run: LotteryRun): Promise<LotteryRound[]> {
   const rewindStep = run.rewindStep ?? 0;
   // Round 0: dense training, snapshotting the rewind point on the way.
-  const trainer = await Trainer.create(model, run.config, run.data);
+  const { trainer, close } = await (run.open ?? openPlainTrainer)(model, run.config, run.data);
   let rewound = model;
   let dense: TrainResult;
   try {
@@ -83,7 +86,7 @@ export async function lotteryTicket(model: ModelProto, run: LotteryRun): Promise
     }
     dense = await trainer.fit();
   } finally {
-    await trainer.dispose();
+    await close();
   }
   const rounds: LotteryRound[] = [{ round: 0, sparsity: 0, isTarget: false, masks: new Map(), ticket: rewound, rewound, result: dense }];
   await run.onRound?.(rounds[0]!);
@@ -93,7 +96,7 @@ export async function lotteryTicket(model: ModelProto, run: LotteryRun): Promise
   for (const [i, sparsity] of lotterySparsities(run.targets, run.ratePerRound ?? 0.2).entries()) {
     masks = magnitudePrune(trained, { sparsity, scope: run.scope ?? 'layer', previous: masks }).masks;
     const ticket = applyMasks(rewound, masks);
-    const result = await retrainWithMasks(ticket, masks, run.config, run.data);
+    const result = await retrainWithMasks(ticket, masks, run.config, run.data, { open: run.open });
     trained = result.model;
     const round: LotteryRound = { round: i + 1, sparsity, isTarget: targets.has(sparsity), masks, ticket, rewound, result };
     rounds.push(round);

@@ -5,3 +5,4 @@ export * from './importance.js';
 export * from './blocks.js';
 export * from './prune.js';
 export { couplingRules } from './rules/registerAll.js';
+export * from './calibration.js';

@@ -4,6 +4,8 @@
  */
 import { epochBatches } from '../../data/batches.js';
 import { subset, type Dataset } from '../../data/dataset.js';
+import { Graph } from '../../onnx/graph.js';
+import type { ModelProto } from '../../onnx/proto.js';
 import type { Feeds } from '../../runtime/session.js';
 import { floatTensor } from '../../runtime/tensors.js';
 import { RetortError } from '../../util/errors.js';
@@ -36,6 +38,11 @@ export function datasetCalibrationReader(dataset: Dataset, options: DatasetReade
       return { [inputName]: floatTensor(Float32Array.from(step.value.inputs), step.value.dims) };
     },
   };
+}
+
+/** The first `size` samples of a dataset fed to the model's (first) data input. */
+export function modelCalibrationReader(model: ModelProto, dataset: Dataset, options: Omit<DatasetReaderOptions, 'inputName'>): CalibrationDataReader {
+  return datasetCalibrationReader(dataset, { ...options, inputName: new Graph(model.graph!).dataInputs[0]!.name });
 }
 
 /** A reader over batches already in memory (tests, small sets). */

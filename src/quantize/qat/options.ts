@@ -5,7 +5,7 @@
 import { RetortError } from '../../util/errors.js';
 import type { QuantType } from '../affine.js';
 import type { CalibratorOptions } from '../calibration/calibrator.js';
-import type { Exclusions } from '../options.js';
+import type { Exclusions, StaticOptions } from '../options.js';
 import { STRAIGHT_THROUGH, type StraightThrough } from './fakeQuant.js';
 import { bitsRange } from './ranges.js';
 
@@ -25,6 +25,9 @@ export const SCALE_MODES = ['observed', 'learned'] as const;
  */
 export type RangeInit = { from: 'float' } | { from: 'ptq'; calibrator: CalibratorOptions };
 
+/** Calibration batch size: with ranges from the float model, the first batch is all the observers see first. */
+export const QAT_CALIBRATION_BATCH = 128;
+
 export interface QatOptions {
   /** Bits of weights and activations (codes stored in int8/uint8 containers). */
   bits: number;
@@ -41,6 +44,14 @@ export interface QatOptions {
   quantizeGraphOutputs?: boolean;
   /** Fold Conv -> BatchNormalization first (default true), as static PTQ does. */
   foldBatchNorm?: boolean;
+}
+
+/**
+ * The bias form when none is chosen: int32 at input scale × weight scale at 8 bits (static PTQ's
+ * format); float below, where that int32 step, the product of two coarse scales, is too coarse.
+ */
+export function defaultBias(bits: number): QatOptions['bias'] {
+  return bits === 8 ? 'int32' : 'float';
 }
 
 export function defaultQatOptions(overrides: Partial<QatOptions> = {}): QatOptions {
@@ -72,4 +83,10 @@ export function checkQatOptions(options: QatOptions): void {
     throw new RetortError('BAD_ARGUMENT', `Activation type "${String(options.activations.type)}". Should be one of: int8, uint8`);
   }
   if (options.bias !== 'int32' && options.bias !== 'float') throw new RetortError('BAD_ARGUMENT', `Bias "${String(options.bias)}". Should be one of: int32, float`);
+}
+
+/** Static PTQ in the same scheme, calibrated as the QAT run's ranges start (its baseline); none when the ranges start from the float model. */
+export function staticEquivalent(options: QatOptions): StaticOptions | undefined {
+  if (options.init.from !== 'ptq') return undefined;
+  return { method: 'static', activations: options.activations, weights: { symmetric: true, granularity: options.weights.granularity }, calibrator: options.init.calibrator, bias: 'int32' };
 }

@@ -2,9 +2,10 @@
  * QAT as a pipeline of small stages: insert fake quantization (or low-bit weights) → train with the
  * Trainer, the fake-quant graph's settings merged into its config → export from the trained values.
  * Distillation from a float teacher (Polino et al. 2018) composes the same stages with a
- * distillation trainer above this layer (the CLI), since one method module does not import another.
+ * distillation trainer opened above this layer (src/recipe), since one method module does not import another.
  */
 import type { ModelProto } from '../../onnx/proto.js';
+import { openPlainTrainer, type OpenTrainer } from '../../train/openTrainer.js';
 import { Trainer, type TrainData, type TrainerConfig, type TrainResult } from '../../train/trainer.js';
 import type { CalibrationDataReader } from '../calibration/reader.js';
 import { exportQdq } from './exportQdq.js';
@@ -30,6 +31,13 @@ export interface QatRun {
   trainer: TrainerConfig;
   quantization: QatOptions;
   calibration: CalibrationDataReader;
+  /** Opens the trainer (default: plain, on the config's loss); distillation from a float teacher comes in here. */
+  open?: OpenTrainer;
+  /**
+   * A checkpoint the same run wrote (its `trainer.checkpoint`): the fake-quant model is rebuilt
+   * from the same calibration, so the run continues exactly.
+   */
+  resumeFrom?: string;
 }
 
 export interface QatResult {
@@ -41,12 +49,12 @@ export interface QatResult {
 
 export async function quantizationAwareTraining(run: QatRun): Promise<QatResult> {
   const fakeQuant = await insertFakeQuantization(run.model, run.quantization, run.calibration);
-  const trainer = await Trainer.create(fakeQuant.model, withQatSettings(run.trainer, fakeQuant.training), run.data);
+  const { trainer, close } = await (run.open ?? openPlainTrainer)(fakeQuant.model, withQatSettings(run.trainer, fakeQuant.training), run.data, run.resumeFrom);
   try {
     const training = await trainer.fit();
     return { fakeQuant, training, model: exportQdq(fakeQuant, trainer.currentValues()) };
   } finally {
-    await trainer.dispose();
+    await close();
   }
 }
 
