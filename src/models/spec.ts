@@ -48,8 +48,11 @@ const FORMS: Record<ArchitectureName, ArchitectureForm> = {
 
 export const ARCHITECTURES = Object.keys(FORMS) as ArchitectureName[];
 
+/** One example string per architecture, comma-separated: what help texts and errors list. */
+export const ARCHITECTURE_EXAMPLES = ARCHITECTURES.map((a) => FORMS[a].example).join(', ');
+
 function bad(text: string, why: string): RetortError {
-  const valid = ARCHITECTURES.map((a) => FORMS[a].example).join(', ');
+  const valid = ARCHITECTURE_EXAMPLES;
   return new RetortError('BAD_ARGUMENT', `Architecture "${text}": ${why}. Should be one of: ${valid}`);
 }
 

@@ -16,7 +16,7 @@ import { omitClass } from '../../distill/omitClass.js';
 import { splitHintTerms } from '../../distill/hintStage.js';
 import { parseTermArgument, termHelp } from '../../distill/terms/registry.js';
 import type { WeightedTerm } from '../../distill/terms/types.js';
-import { parseArchitecture } from '../../models/spec.js';
+import { ARCHITECTURE_EXAMPLES, parseArchitecture } from '../../models/spec.js';
 import { loadModel } from '../../onnx/model.js';
 import { recordedTerms, runDistillation, TEACHER_SIGNALS, type DistillConfig, type DistillMetrics } from '../../recipe/stages/distillRun.js';
 import { runSteps } from '../../train/classifierRun.js';
@@ -160,7 +160,7 @@ export function registerDistill(program: Command): void {
     )
     .option('--teacher <file>', 'teacher ONNX model; its first input takes the data, its first output gives the logits; repeat for an ensemble (see --teacher-weights); not needed with --mutual or --aux-head', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--student <file>', 'student ONNX model to train (e.g. exported from PyTorch)')
-    .option('--student-arch <spec>', 'student architecture to build: mlp:800,800[,dropout=0.5], lenet-300-100, lenet5, resnet:8,16[,blocks=2]')
+    .option('--student-arch <spec>', `student architecture to build: ${ARCHITECTURE_EXAMPLES}`)
     .addOption(new Option('--data <name>', `training data: ${DATA_SOURCES.join(', ')}`).makeOptionMandatory())
     .requiredOption('--out <dir>', 'output folder for student.onnx, metrics.json and the checkpoint (created if missing)')
     .option('--temperature <T>', 'classic KD: softmax temperature of the soft targets, > 0 (the paper uses 20 on MNIST); ignored with --term', '20')

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { modelInputDims } from '../../data/forModel.js';
 import { DATA_SOURCES, loadDataSource, TEXT_SOURCE_PREFIX, textSourcePath } from '../../data/sources.js';
-import { parseArchitecture } from '../../models/spec.js';
+import { ARCHITECTURE_EXAMPLES, parseArchitecture } from '../../models/spec.js';
 import { PROVIDERS, parseProvider } from '../../runtime/session.js';
 import { runSteps, trainClassifier, type RunConfig, type TrainMetrics } from '../../train/classifierRun.js';
 import { modelToTrain } from '../../train/modelSource.js';
@@ -148,7 +148,7 @@ export function registerTrain(program: Command): void {
         `OUT/${CHECKPOINT_FILE}. The data is loaded in the layout the model's input declares (MNIST: flat [784] or image [1, 28, 28]).`,
     )
     .option('--model <file>', 'ONNX model to fine-tune (e.g. exported from PyTorch); its first input is the data, its first output the logits')
-    .option('--arch <spec>', 'architecture to build and train from scratch: mlp:800,800[,dropout=0.5], lenet-300-100, lenet5, resnet:8,16[,blocks=2]')
+    .option('--arch <spec>', `architecture to build and train from scratch: ${ARCHITECTURE_EXAMPLES}`)
     .addOption(new Option('--data <name>', `training data: ${DATA_SOURCES.join(', ')}, or text:PATH (a text file for a language model: --arch gpt:... or a --model taking token ids)`).makeOptionMandatory())
     .requiredOption('--out <dir>', 'output folder for model.onnx, metrics.json and the checkpoint (created if missing)')
     .option('--epochs <n>', 'passes over the training set', '10')

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { modelInputDims } from '../../data/forModel.js';
-import { parseArchitecture } from '../../models/spec.js';
+import { ARCHITECTURE_EXAMPLES, parseArchitecture } from '../../models/spec.js';
 import { runSteps, trainClassifier, type RunConfig, type TrainMetrics } from '../../train/classifierRun.js';
 import { readMetrics, type RunMetrics } from '../../train/epochLoop.js';
 import { modelToTrain, type ModelOrigin } from '../../train/modelSource.js';
@@ -45,7 +45,7 @@ export const trainingShape = {
 };
 
 const trainKwargsSchema = z.strictObject({
-  arch: architectureSchema.optional().describe('architecture to build when there is no `model` input: mlp:800,800[,dropout=0.5], lenet-300-100, lenet5, resnet:8,16[,blocks=2]'),
+  arch: architectureSchema.optional().describe(`architecture to build when there is no \`model\` input: ${ARCHITECTURE_EXAMPLES}`),
   ...trainingShape,
   clipNorm: z.number().positive().nullable().default(null).describe('clip all gradients together to this global L2 norm; null for none'),
   maxNorm: z.number().positive().nullable().default(null).describe("max-norm constraint (Srivastava et al. 2014): rescale each unit's incoming weights to L2 norm <= this after each update; null for none"),
