@@ -33,9 +33,13 @@ test('the three compression commands write what they report, and reject wrong op
 
     assert.equal(retort('factorize', lenet, '--out', path.join(dir, 'x.onnx')).status, 2);
     assert.equal(retort('prune-structured', lenet, '--out', path.join(dir, 'x.onnx'), '--importance', 'taylor').status, 2);
-    const wrong = retort('prune-structured', lenet, '--out', path.join(dir, 'x.onnx'), '--structure', 'heads');
+    const wrong = retort('prune-structured', lenet, '--out', path.join(dir, 'x.onnx'), '--structure', 'filters');
     assert.equal(wrong.status, 2);
-    assert.match(wrong.stderr, /channels, blocks/);
+    assert.match(wrong.stderr, /channels, blocks, heads, mlp, layers/);
+    // Heads on a model without attention: the pattern error, exit 1.
+    const heads = retort('prune-structured', lenet, '--out', path.join(dir, 'x.onnx'), '--structure', 'heads', '--keep-heads', '1', '--importance', 'l1');
+    assert.equal(heads.status, 1);
+    assert.match(heads.stderr, /No multi-head attention recognised/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -29,7 +29,8 @@ export interface ChannelGroup {
   blocked?: string;
 }
 
-function contextFor(graph: Graph, shapes: ReadonlyMap<string, ValueShape>): Omit<CouplingContext, 'channels'> {
+/** What the coupling rules (and the transformer pattern matchers) ask of a graph: shapes, parameters, 2-D weights. */
+export function contextFor(graph: Graph, shapes: ReadonlyMap<string, ValueShape>): Omit<CouplingContext, 'channels'> {
   const parameters = new Set(listParameters(graph).map((p) => p.name));
   const shapeOf = (value: string): readonly number[] => {
     const shape = shapes.get(value);

@@ -6,3 +6,4 @@ export * from './blocks.js';
 export * from './prune.js';
 export { couplingRules } from './rules/registerAll.js';
 export * from './calibration.js';
+export * from './transformer/index.js';
