@@ -2,12 +2,15 @@
  * Offline distillation: a frozen ONNX teacher run by ORT, any ONNX student trained with the
  * Trainer on an objective of distillation terms (terms/), by default Hinton's classic KD. The
  * teacher's values (logits and any intermediate values the terms read) are cached when the
- * student's inputs are not augmented and computed per batch when they are.
+ * student's inputs are not augmented and computed per batch when they are. On language-model data
+ * (token windows) the terms compare [batch, seq, vocab] logits at every position and the teacher
+ * runs per batch (language/teacherTokens.ts).
  */
 import type { ModelProto } from '../onnx/proto.js';
-import { Trainer, type ExtraFeeds, type TrainData, type TrainerConfig, type TrainResult } from '../train/trainer.js';
+import { Trainer, type ExtraFeeds, type TrainerConfig, type TrainerData, type TrainResult } from '../train/trainer.js';
 import { RetortError } from '../util/errors.js';
 import { classicKdTerms, type HintonOptions } from './hintonLoss.js';
+import { tokenTeacherSignal } from './language/teacherTokens.js';
 import { cachedTeacherFeeds, cacheTeacherValues, openTeacher, perBatchTeacherFeeds, teacherCacheBytes, teacherValues, type Teacher } from './teacherSignals.js';
 import { composeObjective, objectiveFeeds } from './terms/objective.js';
 import type { WeightedTerm } from './terms/types.js';
@@ -18,7 +21,8 @@ export const TEACHER_CACHE_LIMIT_BYTES = 1 << 30;
 export interface DistillationRun {
   teacher: ModelProto;
   student: ModelProto;
-  data: TrainData;
+  /** Samples with class labels, or token sequences (language models: teacher logits per batch of windows). */
+  data: TrainerData;
   /** Trainer settings; `loss` is set by distillation. */
   trainer: Omit<TrainerConfig, 'loss'>;
   /** Classic KD (Hinton et al. 2015): the `ce` and `kd` terms. Ignored when `terms` is given. */
@@ -49,7 +53,16 @@ export async function createDistillationTrainer(run: DistillationRun, resumeFrom
   let teacherFeeds: ExtraFeeds | undefined;
   let signal: DistillationResult['teacherSignal'] = 'none';
   let teacherSampleDims: Map<string, number[]> | undefined;
-  if (values.length > 0) {
+  if (values.length > 0 && run.data.kind === 'languageModeling') {
+    teacher = await openTeacher(run.teacher, run.trainer.threads ?? 0, values);
+    try {
+      ({ feeds: teacherFeeds, sampleDims: teacherSampleDims } = await tokenTeacherSignal(run.teacher, teacher, run.data, run.teacherSignal));
+    } catch (error) {
+      await teacher.session.dispose();
+      throw error;
+    }
+    signal = 'per-batch';
+  } else if (values.length > 0 && run.data.kind !== 'languageModeling') {
     teacher = await openTeacher(run.teacher, run.trainer.threads ?? 0, values);
     const train = run.data.train;
     const row = train.inputs.length / train.length;

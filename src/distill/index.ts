@@ -13,3 +13,4 @@ export * from './teacherEnsemble.js';
 export * from './mutual.js';
 export * from './bornAgain.js';
 export * from './auxiliaryHeads.js';
+export * from './language/index.js';

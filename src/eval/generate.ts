@@ -8,9 +8,8 @@
  * sequence length gets the window padded on the right; in a causal decoder position p attends only
  * to positions <= p, so the padding does not change the logits read at the window's last token.
  *
- * Sampling follows the usual recipe (e.g. nanoGPT's sample.py): logits / temperature, the top k
- * kept (Fan et al. 2018, "Hierarchical Neural Story Generation"), softmax, one draw from a seeded
- * generator; temperature 0 is greedy decoding (argmax, the lowest id among ties).
+ * Sampling (temperature, top-k, greedy at temperature 0) is models/sampling.ts's; many prompts at
+ * once: `sampleContinuations` there.
  */
 import { languageModelIo, windowLength } from '../data/text/forLanguageModel.js';
 import { encodeModel } from '../onnx/model.js';
@@ -19,13 +18,10 @@ import { Session } from '../runtime/session.js';
 import { int64Tensor } from '../runtime/tensors.js';
 import { RetortError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
+import { checkSampling, sampleNextToken, type SamplingOptions } from '../models/sampling.js';
 
-export interface SamplingOptions {
-  /** Divides the logits; 0 picks the most likely token (greedy). */
-  temperature: number;
-  /** Sample among the k most likely tokens only (ties toward lower ids); all when undefined. */
-  topK?: number;
-}
+// The sampling primitives live in models/sampling.ts so that distillation (a lower layer) can sample too.
+export { argmax, checkSampling, sampleNextToken, type SamplingOptions } from '../models/sampling.js';
 
 export interface GenerationOptions extends SamplingOptions {
   maxNewTokens: number;
@@ -45,37 +41,6 @@ export interface Generation {
   newTokens: Int32Array;
   context: number;
   seconds: number;
-}
-
-/** Index of the largest value; the lowest index among ties. */
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
-}
-
-export function checkSampling(options: SamplingOptions): void {
-  const { temperature, topK } = options;
-  if (!(Number.isFinite(temperature) && temperature >= 0)) throw new RetortError('BAD_ARGUMENT', `Temperature ${temperature} must be a finite number >= 0 (0 is greedy)`);
-  if (topK !== undefined && !(Number.isInteger(topK) && topK > 0)) throw new RetortError('BAD_ARGUMENT', `Top-k ${topK} must be a positive integer`);
-}
-
-/** One token id drawn from `logits` (one position's scores over the vocabulary). */
-export function sampleNextToken(logits: ArrayLike<number>, options: SamplingOptions, rng: Rng): number {
-  const { temperature, topK } = options;
-  if (temperature === 0 || topK === 1) return argmax(logits);
-  const ids = Array.from({ length: logits.length }, (_, i) => i);
-  ids.sort((a, b) => logits[b]! - logits[a]! || a - b);
-  const kept = topK === undefined ? ids : ids.slice(0, topK);
-  const top = logits[kept[0]!]!;
-  const weights = kept.map((id) => Math.exp((logits[id]! - top) / temperature));
-  const total = weights.reduce((a, w) => a + w, 0);
-  let u = rng.next() * total;
-  for (let i = 0; i < kept.length; i++) {
-    u -= weights[i]!;
-    if (u < 0) return kept[i]!;
-  }
-  return kept[kept.length - 1]!; // rounding left u at ~0
 }
 
 /** `prompt` (token ids, at least one) continued by `maxNewTokens` sampled tokens. */

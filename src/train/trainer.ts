@@ -20,7 +20,7 @@ import type { MaxNormConstraint, OptimizerSpec } from './optimizers/index.js';
 import { makeProgress, type ProgressMode } from './progress.js';
 import { makeSchedule, type ScheduleSpec } from './schedules.js';
 import { fillDropoutMask } from './seeds.js';
-import { trainingTask, type Augmentation, type EvaluationSplit, type TrainerData, type TrainingTask } from './tasks/index.js';
+import { trainingTask, type Augmentation, type BatchContent, type EvaluationSplit, type TrainerData, type TrainingTask } from './tasks/index.js';
 import type { RunningStatistic } from './batchNorm.js';
 import { buildTrainingGraph, LR_INPUT, STEP_INPUT, type CarriedTensor, type ParameterBound, type ParameterStatistic, type TrainingGraph } from './trainingGraph.js';
 
@@ -65,13 +65,13 @@ export interface TrainerConfig {
   parameterBounds?: readonly ParameterBound[];
 }
 
-export type { Augmentation, LanguageModelData, TaskKind, TrainData, TrainerData } from './tasks/index.js';
+export type { Augmentation, LanguageModelData, TaskKind, TrainData, TrainerData, WindowSource } from './tasks/index.js';
 
-/** One training batch as the loss sees it (after augmentation). */
-export interface BatchView {
-  /** Dataset indices of the batch's samples. */
-  indices: Uint32Array;
-  inputs: Float32Array;
+/**
+ * One training batch as the loss sees it (after augmentation): dataset indices and float samples,
+ * or token windows in `tokens` (then `inputs` is empty).
+ */
+export interface BatchView extends BatchContent {
   step: number;
 }
 

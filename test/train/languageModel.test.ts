@@ -110,9 +110,10 @@ test('kill and resume on token windows ends bit-identical to an uninterrupted ru
   }
 });
 
-test('token data errors: a split shorter than one window, augmentation, extra feeds', async () => {
+test('token data errors: a split shorter than one window, augmentation, extra feeds for inputs the loss does not read', async () => {
   const tiny = tokenSequence('tiny', Int32Array.from([1, 2, 3]), 65);
   await assert.rejects(Trainer.create(model, config, { ...data, validation: tiny }), { code: 'DATA_INVALID', message: /"tiny" holds 3 tokens/ });
   await assert.rejects(Trainer.create(model, { ...config, augmentation: { kind: 'jitter', maxShift: 2, height: 4, width: 8 } }, data), { code: 'BAD_ARGUMENT', message: /augmentation/ });
-  await assert.rejects(Trainer.create(model, config, data, { extraFeeds: async () => ({}), extraInputs: [] }), { code: 'BAD_ARGUMENT', message: /extraFeeds with languageModeling data/ });
+  // Extra feeds (teacher signals) are taken with token windows, for loss inputs the loss declares.
+  await assert.rejects(Trainer.create(model, config, data, { extraFeeds: async () => ({}), extraInputs: ['teacher_logits'] }), { code: 'BAD_ARGUMENT', message: /loss inputs its extraFeeds provide/ });
 });

@@ -4,7 +4,7 @@ import { languageModelTask } from './languageModeling.js';
 import type { TrainerData, TrainingTask } from './task.js';
 
 export type { Augmentation, ClassificationTaskOptions } from './classification.js';
-export type { BatchSlots, EvaluationSplit, LanguageModelData, TaskBatch, TaskKind, TrainData, TrainerData, TrainingTask } from './task.js';
+export type { BatchContent, BatchSlots, EvaluationSplit, LanguageModelData, TaskBatch, TaskKind, TrainData, TrainerData, TrainingTask, WindowSource } from './task.js';
 export { isTokenSequence } from './task.js';
 
 export function trainingTask(data: TrainerData, options: ClassificationTaskOptions): TrainingTask {

@@ -10,6 +10,7 @@
  */
 import type { Dataset } from '../../data/dataset.js';
 import type { TokenSequence } from '../../data/text/corpus.js';
+import type { TokenWindows } from '../../data/text/windows.js';
 import type { Session } from '../../runtime/session.js';
 import type { OrtTensor } from '../../runtime/tensors.js';
 import type { Evaluation } from '../evaluate.js';
@@ -33,6 +34,22 @@ export interface LanguageModelData {
   context: number;
   /** Steps per epoch; default floor(train tokens / (batch * context)), at least 1. */
   stepsPerEpoch?: number;
+  /**
+   * Where each step's windows come from instead of random windows of `train`: e.g. sequences a model
+   * sampled (sequence-level and on-policy distillation). `train` still names the data and sizes epochs.
+   */
+  windows?: WindowSource;
+}
+
+/** A supplier of training windows by step. */
+export interface WindowSource {
+  /** Identifies the source (and its seed) in the checkpoint's config hash. */
+  readonly key: string;
+  /**
+   * The windows of `step`, written into `buffer` ([batch, context] inputs and labels). A source that
+   * gives the same windows for the same step (as long as its own state is the same) keeps resume exact.
+   */
+  windows(step: number, buffer: TokenWindows): TokenWindows;
 }
 
 export type TrainerData = TrainData | LanguageModelData;
@@ -44,8 +61,20 @@ export interface TaskBatch {
   /** The model's data input and the loss's labels, at the training graph's dims. */
   input: OrtTensor;
   labels: OrtTensor;
-  /** What ExtraFeeds see (dataset indices and float inputs); absent where the task takes none. */
-  view?: { indices: Uint32Array; inputs: Float32Array };
+  /** What ExtraFeeds see; absent where the task takes none. */
+  view?: BatchContent;
+}
+
+/**
+ * A batch's content as ExtraFeeds (teacher signals) see it: float samples with their dataset
+ * indices, or token windows (`inputs` then empty, `indices` the windows' start positions in the
+ * training tokens where they have them, else empty).
+ */
+export interface BatchContent {
+  indices: Uint32Array;
+  inputs: Float32Array;
+  /** Token windows: int64 inputs and next-token labels, [batch, context]; valid until the next batch. */
+  tokens?: TokenWindows;
 }
 
 export interface BatchSlots {

@@ -1,0 +1,33 @@
+/**
+ * `bench:lm --quick` as a smoke test: every stage of the language-model benchmark runs at tiny sizes,
+ * writes its row, and a second invocation reuses the finished stages (the resume path).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const STAGES = ['teacher', 'data', 'forward-kl', 'reverse-kl', 'reverse-kl-on-policy', 'sequence-kd', 'magnitude-layer', 'magnitude-row', 'wanda', 'q4-rtn', 'q4-gptq'];
+
+test('bench:lm --quick runs every stage, and a second run reuses them', () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'retort-bench-lm-'));
+  try {
+    const run = () => spawnSync(process.execPath, ['dist/bench/lm.bench.js', '--quick', '--threads', '1', '--out', out], { encoding: 'utf8' });
+    const first = run();
+    assert.equal(first.status, 0, first.stderr);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Record<string, { validationLoss: number; parameters: number; sample?: string }>;
+    assert.deepEqual(Object.keys(results).sort(), [...STAGES].sort());
+    for (const stage of STAGES) assert.ok(Number.isFinite(results[stage]!.validationLoss), `${stage} has a validation loss`);
+    assert.ok(results.data!.parameters <= results.teacher!.parameters / 4);
+    assert.match(first.stdout, /QUICK SMOKE RUN, NOT A RESULT/);
+    assert.match(first.stdout, /\| token-level reverse KL \(teacher-forced on text\)/);
+    const second = run();
+    assert.equal(second.status, 0, second.stderr);
+    assert.doesNotMatch(second.stderr, /epoch 1|validation loss|teacher samples/, 'nothing is trained or scored again');
+    assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')), results);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
