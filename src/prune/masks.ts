@@ -10,7 +10,11 @@ import type { PruningScope } from './importance/scorer.js';
 import type { PrunableLayer } from './layers.js';
 
 export type MaskSelection =
-  | { pattern: 'unstructured'; sparsity: number; scope: PruningScope }
+  /**
+   * `perLayer`: sparsities of named layers (weight or node name) that override `sparsity` for them,
+   * as Han et al. 2015/2016 prune each layer to its own sensitivity; layer or row scope only.
+   */
+  | { pattern: 'unstructured'; sparsity: number; scope: PruningScope; perLayer?: Readonly<Record<string, number>> }
   | { pattern: 'unstructured'; threshold: number }
   | { pattern: 'n:m'; n: number; m: number };
 
@@ -44,6 +48,26 @@ const range = (n: number): Uint32Array => Uint32Array.from({ length: n }, (_, i)
 
 function checkSparsity(sparsity: number): void {
   if (!(sparsity >= 0 && sparsity <= 1)) throw new RetortError('BAD_ARGUMENT', `Sparsity must be in [0, 1], got ${sparsity}`);
+}
+
+/** Each layer's sparsity: its own from `perLayer` (by weight or node name), else `sparsity`; unknown names are errors listing the layers. */
+export function layerSparsities(layers: readonly PrunableLayer[], sparsity: number, perLayer: Readonly<Record<string, number>> = {}): Map<string, number> {
+  const known = new Set(layers.flatMap((l) => [l.name, l.node]));
+  const unknown = Object.keys(perLayer).filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new RetortError('BAD_ARGUMENT', `Per-layer sparsity for ${unknown.map((n) => `"${n}"`).join(', ')}: no such prunable layer; layers (weight / node): ${layers.map((l) => `${l.name} / ${l.node}`).join(', ')}`);
+  }
+  return new Map(
+    layers.map((l) => {
+      if (l.name !== l.node && Object.hasOwn(perLayer, l.name) && Object.hasOwn(perLayer, l.node)) {
+        throw new RetortError('BAD_ARGUMENT', `Per-layer sparsity: layer ${l.name} is named twice (as ${l.name} and as its node ${l.node}); give one`);
+      }
+      const named = [l.name, l.node].find((n) => Object.hasOwn(perLayer, n));
+      const value = named === undefined ? sparsity : perLayer[named]!;
+      checkSparsity(value);
+      return [l.name, value];
+    }),
+  );
 }
 
 export function selectMasks(
@@ -87,8 +111,11 @@ export function selectMasks(
     }
     return { masks, skipped };
   }
-  const { sparsity, scope } = selection;
+  const { sparsity, scope, perLayer } = selection;
   checkSparsity(sparsity);
+  if (scope === 'global' && perLayer !== undefined && Object.keys(perLayer).length > 0) {
+    throw new RetortError('BAD_ARGUMENT', 'Per-layer sparsities prune each layer to its own target: use the layer or row scope, not global');
+  }
   if (scope === 'global') {
     // One pool of all weights: flat positions across layers, concatenated in layer order.
     const offsets = layers.map((_, i) => layers.slice(0, i).reduce((n, l) => n + l.order.length, 0));
@@ -100,11 +127,13 @@ export function selectMasks(
     layers.forEach((l, i) => masks.set(l.name, pooled.slice(offsets[i]!, offsets[i]! + l.order.length)));
     return { masks, skipped };
   }
+  const targets = layerSparsities(layers, sparsity, perLayer);
   for (const layer of layers) {
     const s = effective.get(layer.name)!;
     const mask = masks.get(layer.name)!;
-    if (scope === 'layer') pruneLowest(s, mask, range(s.length), Math.round(sparsity * s.length));
-    else for (let r = 0; r < layer.rows; r++) pruneLowest(s, mask, layer.order.subarray(r * layer.cols, (r + 1) * layer.cols), Math.round(sparsity * layer.cols));
+    const target = targets.get(layer.name)!;
+    if (scope === 'layer') pruneLowest(s, mask, range(s.length), Math.round(target * s.length));
+    else for (let r = 0; r < layer.rows; r++) pruneLowest(s, mask, layer.order.subarray(r * layer.cols, (r + 1) * layer.cols), Math.round(target * layer.cols));
   }
   return { masks, skipped };
 }

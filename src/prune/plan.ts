@@ -33,8 +33,12 @@ export const PRUNING_SCHEDULES: readonly PruningScheduleKind[] = ['oneshot', 'it
 
 export type PruningPattern = { kind: 'unstructured' } | { kind: 'n:m'; n: number; m: number };
 
-/** A fraction of the prunable weights, or Han et al.'s quality parameter (prune |w| < q σ_layer; han only). */
-export type PruningTarget = { sparsity: number } | { quality: number };
+/**
+ * A fraction of the prunable weights, or Han et al.'s quality parameter (prune |w| < q σ_layer; han
+ * only). `perLayer` gives named layers (weight or node name) their own sparsity, as Han et al.
+ * 2015/2016 prune each layer of LeNet-5 differently (conv1 keeps 66%, conv2 12%, fc1 8%, fc2 19%).
+ */
+export type PruningTarget = { sparsity: number; perLayer?: Readonly<Record<string, number>> } | { quality: number };
 
 export interface PruningPlan {
   importance: ImportanceMethod;
@@ -53,16 +57,22 @@ export interface PruningPlan {
 
 /** What is inconsistent in a plan: the field at fault and why, worded without flag or recipe names. */
 export interface PlanProblem {
-  field: 'importance' | 'target' | 'pattern' | 'schedule' | 'training';
+  field: 'importance' | 'target' | 'perLayer' | 'pattern' | 'schedule' | 'training';
   message: string;
 }
 
 /** Every inconsistency of the plan (empty when it can run). */
-export function pruningPlanProblems(plan: Pick<PruningPlan, 'importance' | 'target' | 'pattern' | 'schedule'> & { trains: boolean; hasCalibrationSet: boolean }): PlanProblem[] {
+export function pruningPlanProblems(plan: Pick<PruningPlan, 'importance' | 'target' | 'pattern' | 'schedule'> & { scope?: PruningScope; trains: boolean; hasCalibrationSet: boolean }): PlanProblem[] {
   const problems: PlanProblem[] = [];
   const { importance, target, pattern, schedule } = plan;
   const add = (field: PlanProblem['field'], message: string) => problems.push({ field, message });
   if ('sparsity' in target && !(target.sparsity >= 0 && target.sparsity < 1)) add('target', `sparsity ${target.sparsity}: expected a fraction in [0, 1)`);
+  if ('sparsity' in target && target.perLayer !== undefined && Object.keys(target.perLayer).length > 0) {
+    for (const [layer, x] of Object.entries(target.perLayer)) if (!(x >= 0 && x < 1)) add('perLayer', `sparsity ${x} of layer ${layer}: expected a fraction in [0, 1)`);
+    if (schedule.kind !== 'oneshot') add('perLayer', `per-layer sparsities run with the oneshot schedule (then fine-tune), not ${schedule.kind}`);
+    if (pattern.kind !== 'unstructured') add('perLayer', 'per-layer sparsities apply to unstructured pruning; an N:M pattern fixes every layer\'s');
+    if (plan.scope === 'global') add('perLayer', 'per-layer sparsities prune each layer to its own target: use the layer or row scope, not global');
+  }
   if ('quality' in target && importance !== 'han') add('target', `a quality threshold applies to the han importance (|w| / std of its layer), not ${importance}`);
   if ('quality' in target && schedule.kind !== 'oneshot') add('target', `a quality threshold runs with the oneshot schedule; ${schedule.kind} takes a sparsity`);
   if (pattern.kind === 'n:m') {
@@ -115,7 +125,11 @@ export async function runPruning(model: ModelProto, plan: PruningPlan): Promise<
   switch (schedule.kind) {
     case 'oneshot': {
       const selection: MaskSelection =
-        plan.pattern.kind === 'n:m' ? { pattern: 'n:m', n: plan.pattern.n, m: plan.pattern.m } : 'quality' in target ? { pattern: 'unstructured', threshold: target.quality } : { pattern: 'unstructured', sparsity, scope };
+        plan.pattern.kind === 'n:m'
+          ? { pattern: 'n:m', n: plan.pattern.n, m: plan.pattern.m }
+          : 'quality' in target
+            ? { pattern: 'unstructured', threshold: target.quality }
+            : { pattern: 'unstructured', sparsity, scope, ...(target.perLayer ? { perLayer: target.perLayer } : {}) };
       const result = await oneShotPrune(model, { importance, selection, fineTune: training });
       return { model: result.model, masks: result.masks, skipped: result.skipped };
     }

@@ -6,12 +6,11 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { decodeDeepCompressed, deepCompress, type PruneStage } from '../../encode/index.js';
-import { encodeModel, loadModel, saveModel } from '../../onnx/model.js';
+import { deepCompress, deepCompressionSummary, type PruneStage } from '../../encode/index.js';
+import { loadModel, saveModel } from '../../onnx/model.js';
 import { magnitudePrune } from '../../prune/prune.js';
 import { retrainWithMasks } from '../../prune/maskedTraining.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
-import { RetortError } from '../../util/errors.js';
 import { fineTuneConfig, loadDataFor, pct, testAccuracy, type FineTuneFlags } from '../compressionData.js';
 import { formatFields, formatTable } from '../format.js';
 import { bad, parseNumber } from '../trainingOptions.js';
@@ -65,23 +64,20 @@ export function registerCompressDeep(program: Command): void {
         indexBits: { conv: parseNumber('--index-bits-conv', flags.indexBitsConv, 'positive-int'), fc: parseNumber('--index-bits-fc', flags.indexBitsFc, 'positive-int') },
         fineTune: data && centroidEpochs > 0 ? { config: fineTuneConfig(train(centroidEpochs)), data: { train: data.train } } : undefined,
       });
-      // The file must decode to exactly the model written beside it.
-      const decoded = encodeModel(decodeDeepCompressed(result.bytes));
-      const expected = encodeModel(result.model);
-      if (decoded.length !== expected.length || decoded.some((b, i) => b !== expected[i])) throw new RetortError('RUNTIME_FAILURE', 'The .retort-dc file does not decode to the compressed model');
+      // deepCompress has checked that the file decodes to exactly the model written beside it.
       const dir = resolve(flags.out);
       mkdirSync(dir, { recursive: true });
       writeFileAtomic(join(dir, 'model.retort-dc'), result.bytes);
       saveModel(result.model, join(dir, 'model.onnx'));
       saveModel(result.pruned, join(dir, 'pruned.onnx'));
-      const original = encodeModel(model).byteLength;
+      const summary = deepCompressionSummary(model, result);
       const accuracy: Record<string, number> = {};
       if (data) {
         accuracy.original = await testAccuracy(model, data, threads);
         accuracy.pruned = await testAccuracy(result.pruned, data, threads);
         accuracy.compressed = await testAccuracy(result.model, data, threads);
       }
-      const report = { model: modelPath, sparsity, originalBytes: original, compressedBytes: result.bytes.byteLength, layers: result.sizes, total: result.total, accuracy, fineTuneHistory: result.fineTuneHistory };
+      const report = { model: modelPath, sparsity, originalBytes: summary.originalBytes, compressedBytes: summary.compressedBytes, layers: summary.layers, total: summary.total, accuracy, fineTuneHistory: result.fineTuneHistory };
       writeFileAtomic(join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
       if (flags.json) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
@@ -90,7 +86,7 @@ export function registerCompressDeep(program: Command): void {
       const f = (x: number): string => x.toFixed(2);
       const rows = [...result.sizes, result.total].map((r) => [r.layer, r.weights, pct(r.weightsFraction), f(r.weightBitsPQ), f(r.weightBitsPQH), f(r.indexBitsPQ), f(r.indexBitsPQH), `${f(r.compressRatePQ)}x`, `${f(r.compressRatePQH)}x`]);
       process.stdout.write(formatTable(['layer', '#weights', 'weights% (P)', 'weight bits (P+Q)', 'weight bits (P+Q+H)', 'index bits (P+Q)', 'index bits (P+Q+H)', 'compress rate (P+Q)', 'compress rate (P+Q+H)'], rows) + '\n\n');
-      const fields: [string, string][] = [['file sizes', `${original} B ONNX -> ${result.bytes.byteLength} B .retort-dc (${f(original / result.bytes.byteLength)}x, graph and biases included)`]];
+      const fields: [string, string][] = [['file sizes', `${summary.originalBytes} B ONNX -> ${summary.compressedBytes} B .retort-dc (${f(summary.fileRatio)}x, graph and biases included)`]];
       for (const [k, v] of Object.entries(accuracy)) fields.push([`test accuracy ${k}`, pct(v)]);
       fields.push(['written', dir]);
       process.stdout.write(formatFields(fields) + '\n');

@@ -28,6 +28,7 @@ interface PruneFlags {
   out: string;
   method: string;
   sparsity?: string;
+  layerSparsity?: string;
   quality?: string;
   scope?: string;
   pattern: string;
@@ -57,7 +58,7 @@ async function summarize(model: ModelProto, test: Dataset, threads: number): Pro
 
 /** Which flag names each field of a pruning plan, for the problems `pruningPlanProblems` finds. */
 const PLAN_FLAGS: Record<PlanProblem['field'], string> = {
-  importance: '--method', target: '--sparsity/--quality', pattern: '--pattern', schedule: '--schedule', training: '--fine-tune-epochs',
+  importance: '--method', target: '--sparsity/--quality', perLayer: '--layer-sparsity', pattern: '--pattern', schedule: '--schedule', training: '--fine-tune-epochs',
 };
 
 function pruningSchedule(kind: PruningScheduleKind, rounds: number | undefined): PruningSchedule {
@@ -67,6 +68,20 @@ function pruningSchedule(kind: PruningScheduleKind, rounds: number | undefined):
     case 'agp': return { kind, updates: rounds ?? 10 };
     case 'lottery': return { kind, rounds };
   }
+}
+
+/** `conv1=0.34,fc1.weight=0.92`: sparsities of named layers (weight or node names). */
+function parseLayerSparsity(text: string): Record<string, number> {
+  const perLayer: Record<string, number> = {};
+  for (const item of text.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    const eq = item.lastIndexOf('=');
+    const name = eq > 0 ? item.slice(0, eq).trim() : '';
+    if (name === '') throw bad(`--layer-sparsity "${item}": expected NAME=FRACTION, e.g. conv1=0.34,fc1=0.92`);
+    if (Object.hasOwn(perLayer, name)) throw bad(`--layer-sparsity: layer "${name}" given twice`);
+    perLayer[name] = parseNumber(`--layer-sparsity ${name}`, item.slice(eq + 1).trim(), 'nonnegative');
+  }
+  if (Object.keys(perLayer).length === 0) throw bad('--layer-sparsity: expected NAME=FRACTION pairs, e.g. conv1=0.34,fc1=0.92');
+  return perLayer;
 }
 
 async function runPrune(modelPath: string, flags: PruneFlags, argv: readonly string[]): Promise<void> {
@@ -82,9 +97,13 @@ async function runPrune(modelPath: string, flags: PruneFlags, argv: readonly str
   const calibrationSize = parseNumber('--calibration-size', flags.calibrationSize, 'positive-int');
   const dataName = choice('--data', flags.data, DATA_SOURCES);
   if (flags.quality !== undefined && flags.sparsity !== undefined) throw bad('Give --sparsity or --quality, not both');
-  const target: PruningTarget = flags.quality !== undefined ? { quality: parseNumber('--quality', flags.quality, 'nonnegative') } : { sparsity: flags.sparsity === undefined ? 0.5 : parseNumber('--sparsity', flags.sparsity, 'nonnegative') };
+  if (flags.quality !== undefined && flags.layerSparsity !== undefined) throw bad('Give --layer-sparsity or --quality, not both');
+  const perLayer = flags.layerSparsity === undefined ? undefined : parseLayerSparsity(flags.layerSparsity);
+  // With per-layer sparsities, layers not named stay dense unless --sparsity is given.
+  const sparsity = flags.sparsity === undefined ? (perLayer ? 0 : 0.5) : parseNumber('--sparsity', flags.sparsity, 'nonnegative');
+  const target: PruningTarget = flags.quality !== undefined ? { quality: parseNumber('--quality', flags.quality, 'nonnegative') } : { sparsity, ...(perLayer ? { perLayer } : {}) };
   const pattern: PruningPattern = patternName === '2:4' ? { kind: 'n:m', n: 2, m: 4 } : { kind: 'unstructured' };
-  const problems = pruningPlanProblems({ importance: method, target, pattern, schedule, trains: epochs > 0, hasCalibrationSet: true });
+  const problems = pruningPlanProblems({ importance: method, target, pattern, schedule, scope, trains: epochs > 0, hasCalibrationSet: true });
   if (problems.length > 0) throw bad(problems.map((p) => `${PLAN_FLAGS[p.field]}: ${p.message}`).join('\n'));
 
   const model = loadModel(resolve(modelPath));
@@ -100,9 +119,11 @@ async function runPrune(modelPath: string, flags: PruneFlags, argv: readonly str
   saveModel(pruned, resolve(flags.out));
   const after = await summarize(pruned, sources.test, threads);
   const report = sparsityReport(pruned);
-  const sparsity = 'sparsity' in target ? target.sparsity : null;
   const quality = 'quality' in target ? target.quality : null;
-  const summary = { model: resolve(modelPath), out: resolve(flags.out), method, schedule: schedule.kind, pattern: patternName, scope, sparsity, quality, fineTuneEpochs: epochs, seed, before, after, sparsityReport: report, skipped };
+  const summary = {
+    model: resolve(modelPath), out: resolve(flags.out), method, schedule: schedule.kind, pattern: patternName, scope,
+    sparsity: 'sparsity' in target ? target.sparsity : null, layerSparsity: perLayer ?? null, quality, fineTuneEpochs: epochs, seed, before, after, sparsityReport: report, skipped,
+  };
   if (flags.json) {
     process.stdout.write(JSON.stringify({ ...summary, command: argv.slice(2) }, null, 2) + '\n');
     return;
@@ -137,6 +158,7 @@ export function registerPrune(program: Command): void {
     .requiredOption('--out <file>', 'where to write the pruned ONNX model')
     .option('--method <name>', `importance: ${IMPORTANCE_METHODS.join(', ')} (han: |w| / std of its layer, Han et al. 2015; movement: -W * dL/dW summed over fine-tuning, Sanh et al. 2020; wanda: |W| * input-feature norm on --calibration-size training images, Sun et al. 2023)`, 'magnitude')
     .option('--sparsity <x>', 'fraction of the prunable weights to prune, in [0, 1) (default 0.5)')
+    .option('--layer-sparsity <list>', 'per-layer sparsities NAME=FRACTION,... by weight or node name (e.g. conv1=0.34,conv2=0.88,fc1=0.92,fc2=0.81, Han et al. 2016 for LeNet-5); they override --sparsity for those layers, the others take --sparsity (default 0 with this flag); oneshot schedule, layer or row scope')
     .option('--quality <q>', 'han only: prune |w| < q * std of its layer (Han et al.\'s quality parameter) instead of a target sparsity')
     .option('--scope <name>', `where scores compete: ${SCOPES.join(', ')} (default: the method's own: layer; han global; wanda row, within each output unit)`)
     .addOption(new Option('--pattern <name>', `unstructured, or 2:4 (2 of every 4 consecutive inputs of an output unit kept; layers whose input count is not a multiple of 4 stay dense)`).choices([...PATTERNS]).default('unstructured'))

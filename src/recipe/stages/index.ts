@@ -14,6 +14,7 @@ import { factorizeStage } from './factorize.js';
 import { quantizeStage } from './quantize.js';
 import { qatStage } from './qat.js';
 import { jointStage } from './joint.js';
+import { deepCompressStage } from './deepCompress.js';
 
 export const stageKinds = new Registry<StageKind>('stage kind');
 
@@ -31,3 +32,4 @@ registerStageKind(factorizeStage);
 registerStageKind(quantizeStage);
 registerStageKind(qatStage);
 registerStageKind(jointStage);
+registerStageKind(deepCompressStage);

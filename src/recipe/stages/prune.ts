@@ -65,6 +65,10 @@ const pruneKwargsSchema = z
   .strictObject({
     importance: importanceSchema.optional().describe('{ key: magnitude | han | movement | wanda | random, kwargs }; default magnitude'),
     sparsity: z.number().min(0).lt(1).optional().describe('fraction of the prunable (Gemm/MatMul/Conv) weights pruned; N:M patterns imply it'),
+    layerSparsity: z
+      .record(z.string().min(1), z.number().min(0).lt(1))
+      .optional()
+      .describe('per-layer sparsities by weight or node name, e.g. { conv1: 0.34, fc1: 0.92 } (Han et al. 2016 for LeNet-5); they override `sparsity` for those layers, the others take `sparsity` (default 0: dense); oneshot schedule, layer or row scope'),
     scope: scope,
     pattern: z.string().regex(/^(unstructured|\d+:\d+)$/, 'expected unstructured or N:M, e.g. 2:4').optional().describe('unstructured (default) or N:M: N of every M consecutive inputs of an output unit kept (2:4 for sparse tensor cores)'),
     schedule: scheduleSchema.optional().describe('{ key: oneshot | agp | iterative | lottery, kwargs }; default oneshot'),
@@ -74,17 +78,17 @@ const pruneKwargsSchema = z
   .superRefine((k, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     if (k.structured) {
-      for (const field of ['importance', 'sparsity', 'scope', 'pattern', 'schedule'] as const) if (k[field] !== undefined) issue([field], 'applies to unstructured pruning, not with structured');
+      for (const field of ['importance', 'sparsity', 'layerSparsity', 'scope', 'pattern', 'schedule'] as const) if (k[field] !== undefined) issue([field], 'applies to unstructured pruning, not with structured');
       return;
     }
     if (k.scope !== undefined && k.importance?.kwargs.scope !== undefined && k.scope !== k.importance.kwargs.scope) issue(['scope'], `contradicts importance.kwargs.scope "${k.importance.kwargs.scope}"`);
     const plan = planOf(k);
     if (plan.target === undefined) {
-      issue(['sparsity'], 'give a sparsity (or an N:M pattern, or han with a quality)');
+      issue(['sparsity'], 'give a sparsity (or layerSparsity, an N:M pattern, or han with a quality)');
       return;
     }
     // An out-of-range sparsity is already reported by its own field's bounds.
-    const problems = pruningPlanProblems({ ...plan, target: plan.target, trains: k.fineTune !== undefined, hasCalibrationSet: true }).filter((p) => p.field !== 'target' || !('sparsity' in plan.target!) || (plan.target.sparsity >= 0 && plan.target.sparsity < 1));
+    const problems = pruningPlanProblems({ ...plan, target: plan.target, scope: plan.scope, trains: k.fineTune !== undefined, hasCalibrationSet: true }).filter((p) => p.field !== 'target' || !('sparsity' in plan.target!) || (plan.target.sparsity >= 0 && plan.target.sparsity < 1));
     for (const p of problems) issue(PROBLEM_PATHS[p.field], p.message);
   });
 
@@ -92,7 +96,7 @@ export type PruneKwargs = z.infer<typeof pruneKwargsSchema>;
 
 /** Where in the kwargs each field of a pruning plan is given. */
 const PROBLEM_PATHS: Record<PlanProblem['field'], string[]> = {
-  importance: ['importance', 'key'], target: ['sparsity'], pattern: ['pattern'], schedule: ['schedule', 'key'], training: ['fineTune'],
+  importance: ['importance', 'key'], target: ['sparsity'], perLayer: ['layerSparsity'], pattern: ['pattern'], schedule: ['schedule', 'key'], training: ['fineTune'],
 };
 
 interface StagePlan {
@@ -111,7 +115,15 @@ function planOf(k: PruneKwargs): StagePlan {
   const schedule: PruningSchedule = s.key === 'agp' ? { kind: 'agp', updates: s.kwargs.updates } : s.key === 'iterative' ? { kind: 'iterative', rounds: s.kwargs.rounds } : s.key === 'lottery' ? { kind: 'lottery', rounds: s.kwargs.rounds } : { kind: 'oneshot' };
   const quality = importance.key === 'han' ? importance.kwargs.quality : undefined;
   const target: PruningTarget | undefined =
-    quality !== undefined ? { quality } : k.sparsity !== undefined ? { sparsity: k.sparsity } : pattern.kind === 'n:m' ? { sparsity: 1 - pattern.n / pattern.m } : undefined;
+    quality !== undefined
+      ? { quality }
+      : k.layerSparsity !== undefined
+        ? { sparsity: k.sparsity ?? 0, perLayer: k.layerSparsity }
+        : k.sparsity !== undefined
+          ? { sparsity: k.sparsity }
+          : pattern.kind === 'n:m'
+            ? { sparsity: 1 - pattern.n / pattern.m }
+            : undefined;
   return { importance: importance.key, scope: k.scope ?? importance.kwargs.scope ?? importanceScorer(importance.key).defaultScope, pattern, schedule, target };
 }
 
@@ -162,7 +174,7 @@ async function unstructured(ctx: StageContext, k: PruneKwargs, inputs: Inputs): 
     training: trainingOf(ctx, k.fineTune, inputs, checkpointed),
     calibrationSet: plan.importance === 'wanda' ? calibrationSample(data!.train, calibrationSamples, ctx.seed) : undefined,
   });
-  const target = 'sparsity' in plan.target! ? { sparsityTarget: plan.target.sparsity } : { quality: plan.target!.quality };
+  const target = 'sparsity' in plan.target! ? { sparsityTarget: plan.target.sparsity, ...(plan.target.perLayer ? { layerSparsityTargets: plan.target.perLayer } : {}) } : { quality: plan.target!.quality };
   return { model: result.model, extra: { importance: plan.importance, scope: plan.scope, pattern: k.pattern ?? 'unstructured', schedule: plan.schedule.kind, ...target, leftDense: result.skipped } };
 }
 
