@@ -105,7 +105,8 @@ const dequantizeLinear: WeightSource = (node, graph) => {
     if (zp.length === 1) zeroPointOf = () => zp[0]!;
     else if (attrInt(node, 'block_size', 0) === 0 && zp.length === dims[axis]) zeroPointOf = (i) => zp[Math.floor(i / stride) % zp.length]!;
     else zeroPointOf = null;
-    zeroValue = zp.length === 1 ? zp[0]! : null;
+    // Per-channel zero points that are all equal (symmetric int8 weights: all 0) still give one stored zero.
+    zeroValue = zp.length > 0 && zp.every((z) => z === zp[0]) ? zp[0]! : null;
   }
   return { tensors: zpTensor ? [x, zpTensor] : [x], elements, bits: bitsPerElement(x.dataType), zeros: zeroPointOf ? countEqualTo(x, zeroPointOf) : null, storedValues, zeroValue };
 };

@@ -60,6 +60,26 @@ describe('Huffman-coded size', () => {
     assert.equal(huffman, raw - 4096 + 59);
   });
 
+  it('a pruned per-channel int8 weight whose zero points are all 0 gets the sparse form, as with one zero point', () => {
+    // Static QDQ with symmetric per-channel weights stores one zero point per channel, all 0: the
+    // pruned codes are still exactly the stored zero, so the sparse form applies.
+    const codes = Int8Array.from({ length: 1024 }, (_, i) => (i % 16 === 0 ? ((i / 16) % 2 === 0 ? 5 : -7) : 0));
+    const qdqModel = (zeroPoints: number) => {
+      const graph = new Graph(newGraph({ name: 'qdq', input: [info('x', ['N', 32])], output: [info('y', ['N', 32])] }));
+      graph.addInitializer(makeTensor('W_q', [32, 32], codes));
+      graph.addInitializer(makeTensor('W_scale', zeroPoints === 1 ? [] : [32], new Float32Array(zeroPoints).fill(0.01)));
+      graph.addInitializer(makeTensor('W_zp', zeroPoints === 1 ? [] : [32], new Int8Array(zeroPoints)));
+      graph.addNode({ opType: 'DequantizeLinear', inputs: ['W_q', 'W_scale', 'W_zp'], outputs: ['W'], name: 'dq', attrs: { axis: 1 } });
+      graph.addNode({ opType: 'MatMul', inputs: ['x', 'W'], outputs: ['y'], name: 'mm' });
+      return newModel({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph: graph.proto });
+    };
+    const perTensor = huffmanOf(qdqModel(1)).layerBits[0]!;
+    const perChannel = huffmanOf(qdqModel(32)).layerBits[0]!;
+    // Dense coding would be 960 x 1 + 64 x 2 bits plus the codebook; the sparse form is far below it.
+    assert.ok(perTensor < 960, `per-tensor: ${perTensor} bits`);
+    assert.equal(perChannel, perTensor);
+  });
+
   it('a dynamic-int8 MLP with bell-shaped weights gets a Huffman size below its raw size; its float original gets none', async () => {
     // Trained weights are bell-shaped (Han et al. 2016, Figure 5), so their int8 codes are not
     // equally likely; freshly initialized ones are uniform (next test). Seeded normal weights stand in.
