@@ -16,7 +16,7 @@ import type { TrainData, TrainerConfig, EpochRecord } from '../train/trainer.js'
 import { RetortError } from '../util/errors.js';
 import { decodeDeepCompressed, encodeDeepCompressed, type EncodedLayer, type IndexBits } from './dcFormat.js';
 import { layerSize, totalSize, type LayerSize } from './sizeReport.js';
-import { applySharedWeights, clusterWeights, PRUNE_MASK_SUFFIX, readCentroids, sharedTrainingModel, type SharedLayer, type WeightSharingOptions } from './weightSharing.js';
+import { applySharedWeights, CENTROID_GRADIENT_SCALE_SUFFIX, clusterWeights, PRUNE_MASK_SUFFIX, readCentroids, sharedTrainingForm, type CentroidGradient, type SharedLayer, type WeightSharingOptions } from './weightSharing.js';
 
 export type PruneStage = (model: ModelProto) => Promise<ModelProto>;
 
@@ -36,6 +36,13 @@ export interface CentroidFineTune {
   open?: OpenTrainer;
   /** A checkpoint an interrupted run of this same fine-tune wrote (config.checkpoint). */
   resumeFrom?: string;
+  /**
+   * Default 'sum': the paper's rule (Han et al. 2016, eq. 3), each centroid stepped on its members'
+   * summed gradients. 'mean' divides by the cluster size, a step independent of it (the Caffe
+   * reimplementation's choice); distillation's larger gradients diverge under 'sum' at rates where
+   * labels alone do not (weightSharing.ts, CentroidGradient).
+   */
+  centroidGradient?: CentroidGradient;
 }
 
 export interface DeepCompressionResult {
@@ -53,9 +60,11 @@ export const PAPER_INDEX_BITS: IndexBits = { conv: 8, fc: 5 };
 
 export async function fineTuneCentroids(model: ModelProto, layers: readonly SharedLayer[], fineTune: CentroidFineTune): Promise<{ layers: SharedLayer[]; history: EpochRecord[] }> {
   const { config, data } = fineTune;
-  const training = sharedTrainingModel(model, layers);
-  const frozen = [...(config.frozen ?? []), `${PRUNE_MASK_SUFFIX.replace('.', '\\.')}$`];
-  const result = await trainToEnd(training, { ...config, frozen }, data, fineTune);
+  const training = sharedTrainingForm(model, layers, fineTune.centroidGradient ?? 'sum');
+  const constants = [PRUNE_MASK_SUFFIX, CENTROID_GRADIENT_SCALE_SUFFIX].map((suffix) => `${suffix.replace('.', '\\.')}$`);
+  const frozen = [...(config.frozen ?? []), ...constants];
+  const stopGradients = [...(config.stopGradients ?? []), ...training.stopGradients];
+  const result = await trainToEnd(training.model, { ...config, frozen, stopGradients }, data, fineTune);
   return { layers: readCentroids(result.model, layers), history: result.history };
 }
 

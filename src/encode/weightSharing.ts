@@ -93,10 +93,47 @@ export function applySharedWeights(model: ModelProto, layers: readonly SharedLay
 export const centroidsName = (parameter: string): string => `${parameter}.centroids`;
 export const PRUNE_MASK_SUFFIX = '.prune_mask';
 
-/** The training form: each shared weight computed as Gather(centroids, cluster_indices) * prune_mask. */
-export function sharedTrainingModel(model: ModelProto, layers: readonly SharedLayer[]): ModelProto {
+export const CENTROID_GRADIENT_SCALE_SUFFIX = '.centroid_gradient_scale';
+
+/**
+ * How a centroid's gradient is formed from its members' gradients. 'sum' is Han et al. 2016, eq. 3;
+ * its step grows with the cluster's size (about 1000 weights per centroid in LeNet-5's pruned fc1
+ * at 32 clusters, 1 in conv1), so a learning rate that suits training the weights moves the large
+ * clusters' centroids ~1000x as far: with distillation's soft targets (whose gradients do not vanish
+ * on a model that already fits its labels) SGD at lr 0.01 diverged to chance. 'mean' divides by the
+ * cluster size (as the Caffe reimplementation may0324/DeepCompression-caffe does), so a centroid
+ * moves as far as one of its weights would under the members' mean gradient, at any cluster size.
+ */
+export type CentroidGradient = 'sum' | 'mean';
+
+export interface SharedTrainingForm {
+  model: ModelProto;
+  /** Values the training graph must not differentiate through (the Trainer's `stopGradients`). */
+  stopGradients: string[];
+}
+
+/** Members per cluster: 1 / count as a [clusters] tensor (1 for an empty cluster, whose gradient is 0 anyway). */
+function inverseClusterSizes(layer: SharedLayer): Float32Array {
+  const counts = new Float32Array(layer.codebook.length);
+  for (const c of layer.clusters) if (c >= 0) counts[c]! += 1;
+  return counts.map((n) => (n > 0 ? 1 / n : 1));
+}
+
+/**
+ * The training form: each shared weight computed as Gather(centroids, cluster_indices) * prune_mask.
+ * With `gradient: 'mean'` the centroids enter through stop(c) + (c * s - stop(c * s)), s = 1 / cluster
+ * size: the forward value is exactly c, the gradient reaching c is s times the members' sum.
+ */
+export function sharedTrainingForm(model: ModelProto, layers: readonly SharedLayer[], gradient: CentroidGradient): SharedTrainingForm {
   const copy = cloneForEditing(model);
   const graph = new Graph(copy.graph!);
+  const stopGradients: string[] = [];
+  const stop = (x: string): string => {
+    const y = graph.uniqueName(`${x}.stop`);
+    graph.addNode({ opType: 'Identity', inputs: [x], outputs: [y] });
+    stopGradients.push(y);
+    return y;
+  };
   for (const layer of layers) {
     graph.removeInitializer(layer.parameter);
     copy.graph!.input = copy.graph!.input.filter((i) => i.name !== layer.parameter);
@@ -106,12 +143,28 @@ export function sharedTrainingModel(model: ModelProto, layers: readonly SharedLa
     graph.addInitializer(makeTensor(centroids, [layer.codebook.length], layer.codebook));
     graph.addInitializer(makeTensor(indices, layer.dims, BigInt64Array.from(layer.clusters, (c) => BigInt(Math.max(0, c)))));
     graph.addInitializer(makeTensor(mask, layer.dims, Float32Array.from(layer.clusters, (c) => (c < 0 ? 0 : 1))));
+    let table = centroids;
+    if (gradient === 'mean') {
+      const scale = `${layer.parameter}${CENTROID_GRADIENT_SCALE_SUFFIX}`;
+      graph.addInitializer(makeTensor(scale, [layer.codebook.length], inverseClusterSizes(layer)));
+      const scaled = graph.uniqueName(`${centroids}.scaled`);
+      graph.addNode({ opType: 'Mul', inputs: [centroids, scale], outputs: [scaled] });
+      const delta = graph.uniqueName(`${centroids}.gradient_only`);
+      graph.addNode({ opType: 'Sub', inputs: [scaled, stop(scaled)], outputs: [delta] });
+      table = graph.uniqueName(`${centroids}.mean_gradient`);
+      graph.addNode({ opType: 'Add', inputs: [stop(centroids), delta], outputs: [table] });
+    }
     const gathered = graph.uniqueName(`${layer.parameter}.gathered`);
-    graph.addNode({ opType: 'Gather', inputs: [centroids, indices], outputs: [gathered], attrs: { axis: 0 } });
+    graph.addNode({ opType: 'Gather', inputs: [table, indices], outputs: [gathered], attrs: { axis: 0 } });
     graph.addNode({ opType: 'Mul', inputs: [gathered, mask], outputs: [layer.parameter] });
   }
   graph.sortNodes();
-  return decodeModel(encodeModel(copy));
+  return { model: decodeModel(encodeModel(copy)), stopGradients };
+}
+
+/** The training form with the paper's summed centroid gradients (eq. 3). */
+export function sharedTrainingModel(model: ModelProto, layers: readonly SharedLayer[]): ModelProto {
+  return sharedTrainingForm(model, layers, 'sum').model;
 }
 
 /** New codebooks read back from a trained training-form model. */

@@ -36,7 +36,11 @@ const deepCompressKwargsSchema = z.strictObject({
     .describe('widths of the relative positions of the non-zero weights'),
   fineTune: fineTuneSchema
     .optional()
-    .describe("centroid fine-tuning (Han et al. 2016, section 3.3): each centroid trained on the summed gradients of its cluster's weights, pruned weights kept at zero; distilled from `teacher` when given"),
+    .describe("centroid fine-tuning (Han et al. 2016, section 3.3): each centroid trained on its cluster's weights' gradients, pruned weights kept at zero; distilled from `teacher` when given"),
+  centroidGradient: z
+    .enum(['sum', 'mean'])
+    .default('sum')
+    .describe("what a centroid steps on: 'sum' of its members' gradients (the paper's eq. 3) or their 'mean' (a step independent of cluster size; use it when distilling, whose gradients diverge under 'sum' at lr 0.01 on LeNet-5)"),
 });
 
 export type DeepCompressKwargs = z.infer<typeof deepCompressKwargsSchema>;
@@ -70,6 +74,7 @@ export const deepCompressStage: StageKind<DeepCompressKwargs> = {
                 data: { train: data.train },
                 open: teacher ? distillingTrainer(teacher, hintonOptionsOf(fineTune)) : undefined,
                 resumeFrom: resume ? ctx.checkpoint : undefined,
+                centroidGradient: kwargs.centroidGradient,
               }
             : undefined,
       }),
