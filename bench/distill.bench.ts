@@ -14,6 +14,8 @@
 import { appendFileSync } from 'node:fs';
 import { subset, type Dataset } from '../src/data/dataset.js';
 import { loadDataSource } from '../src/data/sources.js';
+import { blackBoxDistill } from '../src/distill/blackBox/blackBoxDistill.js';
+import { outputsFromLogits } from '../src/distill/blackBox/simulate.js';
 import { bornAgain } from '../src/distill/bornAgain.js';
 import { datasetClassWeights } from '../src/distill/classWeights.js';
 import { classWeightedKd } from '../src/distill/classWeightedKd.js';
@@ -77,6 +79,16 @@ async function correctness(model: ModelProto, test: Dataset): Promise<Uint8Array
 
 /** 'mlp': the MLP pair on flat images; 'cnn': the ResNet pair on [1, 28, 28] images. */
 type Setting = 'mlp' | 'cnn';
+/** A teacher's logits over a dataset, as a black-box teacher's answers are simulated from them. */
+async function logitsOf(model: ModelProto, data: Dataset): Promise<{ logits: Float32Array; classes: number }> {
+  const session = await Session.create(encodeModel(model), { name: 'teacher' });
+  try {
+    return await datasetLogits(session, data);
+  } finally {
+    await session.dispose();
+  }
+}
+
 type Method = { name: string; setting?: Setting; note?: string; run: (seed: number, teacher: ModelProto, teacher2: ModelProto) => Promise<ModelProto> };
 const student = (seed: number) => buildArchitecture(studentArch, { seed });
 const withTerms = (texts: string[]) => async (seed: number, teacher: ModelProto) =>
@@ -105,6 +117,14 @@ const methods: Method[] = [
     name: '2-teacher ensemble, confidence-weighted KD',
     run: async (seed, teacher, teacher2) =>
       (await distill({ teacher: buildTeacherEnsemble([teacher, teacher2], { temperature: T, weighting: { kind: 'confidence', measure: 'negative-entropy', temperature: 1 } }), student: student(seed), data: { train }, trainer: trainerFor(seed, train), kd: { temperature: T, alpha: ALPHA } })).model,
+  },
+  {
+    name: 'black-box: top-3 teacher probabilities only (T 1, alpha 0.1)',
+    note: "the teacher's top-3 probabilities per training image, the rest spread uniformly; no logits",
+    run: async (seed, teacher) => {
+      const { logits, classes } = await logitsOf(teacher, train);
+      return (await blackBoxDistill({ student: student(seed), data: { train }, outputs: outputsFromLogits(logits, classes, 3), alpha: ALPHA, trainer: trainerFor(seed, train) })).model;
+    },
   },
   { name: 'long-tailed 10:1: classic KD', run: async (seed, teacher) => (await distill({ teacher, student: student(seed), data: { train: longTail }, trainer: trainerFor(seed, longTail), kd: { temperature: T, alpha: ALPHA } })).model },
   {
@@ -171,7 +191,7 @@ const baselineOf = (name: string) => (name.startsWith('long-tailed') ? longTailK
 type Row = (typeof table)[number];
 /** Unpaired: intervals that do not overlap. Conservative; 'not distinguishable' is not 'equal'. */
 function comparison(r: Row, base: Row | undefined): string {
-  if (!base || 'error' in base || r === base || /teacher|student, labels/.test(r.name)) return '';
+  if (!base || 'error' in base || r === base || /^(CNN: )?teacher |student, labels only/.test(r.name)) return '';
   return r.upper! < base.lower! ? 'better' : r.lower! > base.upper! ? 'worse' : 'not distinguishable';
 }
 const lines = [

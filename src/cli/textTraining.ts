@@ -10,7 +10,7 @@ import { vocabPathFor } from '../data/text/vocab.js';
 import { languageModelStepsPerEpoch } from '../data/text/windows.js';
 import { parseArchitecture } from '../models/spec.js';
 import { parseProvider } from '../runtime/session.js';
-import { prepareLanguageModel, trainLanguageModel, type LanguageModelMetrics, type LanguageModelRunConfig } from '../train/languageModelRun.js';
+import { prepareLanguageModel, trainLanguageModel, type LanguageModelEpochMetrics, type LanguageModelMetrics, type LanguageModelRunConfig } from '../train/languageModelRun.js';
 import { RetortError } from '../util/errors.js';
 import { formatFields, formatTable } from './format.js';
 import { bad, choice, parseNumber, parseOptional, parseTrainingFlags, scheduleFor, type TrainingFlags } from './trainingOptions.js';
@@ -52,19 +52,37 @@ export function addTextTrainingOptions(command: Command): void {
     .option('--validation-fraction <x>', 'text data: the fraction of tokens at the end of the file held out for validation, 0 for none', '0.1');
 }
 
-function printEpochs(metrics: LanguageModelMetrics): void {
-  const unit = metrics.data.tokenizer === 'char' ? 'char' : 'byte';
-  const rows = metrics.epochs.map((e) => [
+/** The text-data options `retort train` and `retort distill` share, parsed (null: not given). */
+export function parseTextWindowFlags(flags: Pick<TextTrainingFlags, 'validationFraction' | 'context' | 'stepsPerEpoch'> & { limitTrain?: string }): { validationFraction: number; limitTokens: number | null; context: number | null; stepsPerEpoch: number | null } {
+  const validationFraction = parseNumber('--validation-fraction', flags.validationFraction ?? '0.1', 'nonnegative');
+  if (validationFraction >= 1) throw bad(`--validation-fraction ${validationFraction}: must be below 1`);
+  return {
+    validationFraction,
+    limitTokens: parseOptional('--limit-train', flags.limitTrain, 'positive-int'),
+    context: parseOptional('--context', flags.context, 'positive-int'),
+    stepsPerEpoch: parseOptional('--steps-per-epoch', flags.stepsPerEpoch, 'positive-int'),
+  };
+}
+
+/** The per-epoch table of a language-model run (`unit`: char or byte, for the bits column). */
+export function languageEpochTable(epochs: readonly LanguageModelEpochMetrics[], unit: string): string {
+  const rows = epochs.map((e) => [
     e.epoch,
     e.trainLoss.toFixed(4),
     e.validation ? e.validation.loss.toFixed(4) : '',
     e.validation ? e.validation.perplexity.toFixed(2) : '',
     e.validation ? e.validation.bitsPerToken.toFixed(3) : '',
     e.validation ? (100 * e.validation.accuracy).toFixed(2) : '',
-    e.seconds.toFixed(1),
-    Math.round(e.tokensPerSecond),
+    // Unknown (NaN, null in metrics.json) for an epoch evaluated after a resume or counted by rounds.
+    Number.isFinite(e.seconds) ? e.seconds.toFixed(1) : '',
+    Number.isFinite(e.tokensPerSecond) ? Math.round(e.tokensPerSecond) : '',
   ]);
-  process.stdout.write(formatTable(['epoch', 'train loss', 'val loss', 'val ppl', `val bits/${unit}`, 'val acc %', 'seconds', 'tokens/s'], rows) + '\n');
+  return formatTable(['epoch', 'train loss', 'val loss', 'val ppl', `val bits/${unit}`, 'val acc %', 'seconds', 'tokens/s'], rows);
+}
+
+function printEpochs(metrics: LanguageModelMetrics): void {
+  const unit = metrics.data.tokenizer === 'char' ? 'char' : 'byte';
+  process.stdout.write(languageEpochTable(metrics.epochs, unit) + '\n');
   const v = metrics.validation;
   const fields: [string, string][] = [
     ['status', metrics.status],
@@ -83,16 +101,12 @@ export async function runTextTraining(flags: TextTrainFlags, textPath: string, f
   const { epochs, batchSize, optimizer, seed } = settings;
   const tokenizer = flags.tokenizer === undefined ? undefined : choice('--tokenizer', flags.tokenizer, TOKENIZER_KINDS);
   if (flags.validation !== undefined) throw bad('--validation counts held-out samples of a dataset; for text data give --validation-fraction');
-  const validationFraction = parseNumber('--validation-fraction', flags.validationFraction ?? '0.1', 'nonnegative');
-  if (validationFraction >= 1) throw bad(`--validation-fraction ${validationFraction}: must be below 1`);
+  const { validationFraction, limitTokens, context: requestedContext, stepsPerEpoch: requestedSteps } = parseTextWindowFlags(flags);
   const clipNorm = parseOptional('--clip-norm', flags.clipNorm, 'positive');
   const maxNorm = parseOptional('--max-norm', flags.maxNorm, 'positive');
   const patience = parseOptional('--patience', flags.patience, 'positive-int');
   if (patience !== null && validationFraction === 0) throw bad('--patience needs validation tokens (--validation-fraction > 0)');
   const maxSteps = parseOptional('--max-steps', flags.maxSteps, 'positive-int');
-  const limitTokens = parseOptional('--limit-train', flags.limitTrain, 'positive-int');
-  const requestedContext = parseOptional('--context', flags.context, 'positive-int');
-  const requestedSteps = parseOptional('--steps-per-epoch', flags.stepsPerEpoch, 'positive-int');
   const threads = parseNumber('--threads', flags.threads, 'nonnegative-int');
   const architecture = flags.arch === undefined ? undefined : parseArchitecture(flags.arch);
   if (architecture && architecture.arch !== 'gpt') throw bad(`--arch ${flags.arch}: text data trains a language model; give --arch gpt:...`);

@@ -12,7 +12,7 @@ import { RetortError } from '../util/errors.js';
 import { classicKdTerms, type HintonOptions } from './hintonLoss.js';
 import { tokenTeacherSignal } from './language/teacherTokens.js';
 import { cachedTeacherFeeds, cacheTeacherValues, openTeacher, perBatchTeacherFeeds, teacherCacheBytes, teacherValues, type Teacher } from './teacherSignals.js';
-import { composeObjective, objectiveFeeds } from './terms/objective.js';
+import { composeObjective, objectiveFeeds, recordedTerms } from './terms/objective.js';
 import type { WeightedTerm } from './terms/types.js';
 
 /** 'auto' caches teacher values over the dataset up to this size, and runs the teacher per batch beyond it. */
@@ -41,7 +41,7 @@ export interface DistillationResult extends TrainResult {
 }
 
 function objectiveTerms(run: DistillationRun): { terms: WeightedTerm[]; key?: string } {
-  if (run.terms) return { terms: run.terms, key: JSON.stringify(run.terms.map((t) => ({ name: t.name, weight: t.weight, kind: t.term.kind, options: t.term.options }))) };
+  if (run.terms) return { terms: run.terms, key: JSON.stringify(recordedTerms(run.terms)) };
   if (!run.kd) throw new RetortError('BAD_ARGUMENT', 'A distillation run needs kd (classic KD options) or terms');
   return { terms: classicKdTerms(run.kd) };
 }

@@ -14,3 +14,4 @@ export * from './mutual.js';
 export * from './bornAgain.js';
 export * from './auxiliaryHeads.js';
 export * from './language/index.js';
+export * from './blackBox/index.js';

@@ -10,3 +10,4 @@ export { escapeHtml, jsonForScript } from './escape.js';
 export { HUFFMAN_LEGEND } from './table.js';
 export { paretoFront, type TradeOffPoint } from './pareto.js';
 export { writeReport } from './write.js';
+export { compareLanguageModels, languageModelTable, renderLanguageModelHtml, writeLanguageModelReport, type LanguageCompareOptions, type LanguageModelEntry, type LanguageModelReport } from './languageModels.js';

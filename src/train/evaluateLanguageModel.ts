@@ -7,7 +7,7 @@
  */
 import type { TokenSequence } from '../data/text/corpus.js';
 import { allocateWindows, gatherWindows, sequentialWindowStarts } from '../data/text/windows.js';
-import type { Session } from '../runtime/session.js';
+import { Session } from '../runtime/session.js';
 import { int64Tensor } from '../runtime/tensors.js';
 import { RetortError } from '../util/errors.js';
 import type { Evaluation } from './evaluate.js';
@@ -59,4 +59,14 @@ export async function evaluateLanguageModel(session: Session, sequence: TokenSeq
   const samples = starts.length * context;
   const loss = lossSum / samples;
   return { loss, accuracy: correct / samples, samples, perplexity: Math.exp(loss), bitsPerToken: loss / Math.LN2, windows: starts.length };
+}
+
+/** A model's ONNX bytes scored on `sequence` in an ORT session of its own. */
+export async function evaluateLanguageModelBytes(bytes: Uint8Array, sequence: TokenSequence, options: LanguageModelEvaluationOptions & { threads?: number; name?: string }): Promise<LanguageModelEvaluation> {
+  const session = await Session.create(bytes, { name: options.name ?? 'evaluated language model', threads: options.threads ?? 0 });
+  try {
+    return await evaluateLanguageModel(session, sequence, options);
+  } finally {
+    await session.dispose();
+  }
 }

@@ -8,9 +8,9 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadTextFile, type TextCorpus } from '../data/text/corpus.js';
+import { loadTextFile, type TextCorpus, type TokenSequence } from '../data/text/corpus.js';
 import { checkVocabulary, languageModelIo, windowLength, withContextMetadata } from '../data/text/forLanguageModel.js';
-import { tokenizerFromSpec, type TokenizerKind, type TokenizerSpec } from '../data/text/tokenizer.js';
+import { tokenizerFromSpec, type Tokenizer, type TokenizerKind, type TokenizerSpec } from '../data/text/tokenizer.js';
 import { loadVocab, saveVocab, tokenizerFromMetadata, vocabPathFor, withTokenizerMetadata } from '../data/text/vocab.js';
 import { buildArchitecture, formatArchitecture } from '../models/spec.js';
 import { Graph } from '../onnx/graph.js';
@@ -18,14 +18,14 @@ import { loadModel, saveModel } from '../onnx/model.js';
 import { parameterCount } from '../onnx/parameters.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { RetortError } from '../util/errors.js';
-import { epochsBefore, finishRun, trainEpochs, writeMetrics } from './epochLoop.js';
+import { epochsBefore, finishRun, trainEpochs, writeMetrics, type RunMetrics } from './epochLoop.js';
 import type { LanguageModelEvaluation } from './evaluateLanguageModel.js';
 import { maxNormConstraints } from './maxNormConstraints.js';
 import { sha256, type ModelOrigin, type ModelSource } from './modelSource.js';
 import type { OptimizerSpec } from './optimizers/index.js';
 import type { ProgressMode } from './progress.js';
 import type { ScheduleSpec } from './schedules.js';
-import { Trainer, type LanguageModelData, type TrainerConfig } from './trainer.js';
+import { Trainer, type EpochRecord, type LanguageModelData, type TrainerConfig } from './trainer.js';
 
 /** Everything that decides the run, as recorded in metrics.json. */
 export interface LanguageModelRunConfig {
@@ -119,6 +119,12 @@ export interface LanguageModelSetup {
   /** Window length; default the model's context (a fixed sequence length, its metadata, or the architecture's). */
   context: number | null;
   seed: number;
+  /**
+   * Tokenizes the text with a kind (a char vocabulary read off the whole text) or a model's own
+   * tokenizer; default loadTextFile(textPath) with validationFraction and limitTokens. A recipe's
+   * text entry gives its own (its limits cut each split).
+   */
+  loadCorpus?: (tokenizer: TokenizerKind | Tokenizer) => TextCorpus;
 }
 
 /**
@@ -128,9 +134,10 @@ export interface LanguageModelSetup {
  */
 export function prepareLanguageModel(setup: LanguageModelSetup): { model: ModelProto; source: ModelSource; corpus: TextCorpus; context: number; tokenizer: TokenizerKind } {
   const options = { validationFraction: setup.validationFraction, ...(setup.limitTokens !== null ? { limit: setup.limitTokens } : {}) };
+  const load = setup.loadCorpus ?? ((tokenizer: TokenizerKind | Tokenizer) => loadTextFile(setup.textPath, { ...options, tokenizer }));
   if ('arch' in setup.origin) {
     const { arch } = setup.origin;
-    const corpus = loadTextFile(setup.textPath, { ...options, tokenizer: setup.tokenizer ?? 'char' });
+    const corpus = load(setup.tokenizer ?? 'char');
     const model = buildArchitecture(arch, { seed: setup.seed, vocabSize: corpus.tokenizer.vocabSize });
     const io = languageModelIo(model, `architecture ${formatArchitecture(arch)}`);
     const archContext = 'context' in arch ? arch.context : null;
@@ -144,14 +151,14 @@ export function prepareLanguageModel(setup: LanguageModelSetup): { model: ModelP
   if (carried && setup.tokenizer && carried.kind !== setup.tokenizer) {
     throw new RetortError('BAD_ARGUMENT', `${path} carries a ${carried.kind} tokenizer; it cannot be trained with a ${setup.tokenizer} one`);
   }
-  const corpus = loadTextFile(setup.textPath, { ...options, tokenizer: carried ? tokenizerFromSpec(carried) : setup.tokenizer ?? 'char' });
+  const corpus = load(carried ? tokenizerFromSpec(carried) : setup.tokenizer ?? 'char');
   checkVocabulary(io, corpus.tokenizer.vocabSize, path);
   const context = windowLength(io, setup.context, path);
   return { model, source: { source: 'file', path, sha256: sha256(path) }, corpus, context, tokenizer: corpus.tokenizer.spec.kind };
 }
 
 /** The tokenizer a model file carries in its metadata or beside it, or null. */
-function carriedTokenizer(model: ModelProto, path: string): TokenizerSpec | null {
+export function carriedTokenizer(model: ModelProto, path: string): TokenizerSpec | null {
   const beside = vocabPathFor(path);
   return tokenizerFromMetadata(model, path) ?? (existsSync(beside) ? loadVocab(beside) : null);
 }
@@ -160,7 +167,27 @@ export function summarizeLanguageModel(evaluation: LanguageModelEvaluation): Lan
   return { loss: evaluation.loss, perplexity: evaluation.perplexity, bitsPerToken: evaluation.bitsPerToken, accuracy: evaluation.accuracy, tokens: evaluation.samples };
 }
 
-export function languageModelTrainerConfig(config: LanguageModelRunConfig, model: ModelProto, checkpointPath: string, progress: ProgressMode): TrainerConfig {
+/** The Trainer's record of an epoch as metrics.json keeps it: losses, validation loss and perplexity, throughput. */
+export function languageModelEpoch(record: EpochRecord, at: { steps: number; seconds: number; samplesPerSecond: number; context: number }): LanguageModelEpochMetrics {
+  return {
+    epoch: record.epoch + 1,
+    steps: at.steps,
+    trainLoss: record.trainLoss,
+    trainAccuracy: record.trainAccuracy,
+    validation: record.validation ? summarizeLanguageModel(record.validation as LanguageModelEvaluation) : null,
+    seconds: at.seconds,
+    samplesPerSecond: at.samplesPerSecond,
+    tokensPerSecond: at.samplesPerSecond * at.context,
+  };
+}
+
+/** The Trainer's settings of a run (a distillation run's config has no maxNorm or patience). */
+export function languageModelTrainerConfig(
+  config: Omit<LanguageModelRunConfig, 'model' | 'maxNorm' | 'patience'> & Partial<Pick<LanguageModelRunConfig, 'maxNorm' | 'patience'>>,
+  model: ModelProto,
+  checkpointPath: string,
+  progress: ProgressMode,
+): TrainerConfig {
   return {
     batchSize: config.batchSize,
     epochs: config.epochs,
@@ -168,12 +195,77 @@ export function languageModelTrainerConfig(config: LanguageModelRunConfig, model
     optimizer: config.optimizer,
     schedule: config.schedule,
     ...(config.clipNorm !== null ? { clipGlobalNorm: config.clipNorm } : {}),
-    ...(config.maxNorm !== null ? { maxNorm: maxNormConstraints(model, config.maxNorm) } : {}),
-    ...(config.patience !== null ? { earlyStopping: { patience: config.patience, metric: 'loss' as const } } : {}),
+    ...(config.maxNorm != null ? { maxNorm: maxNormConstraints(model, config.maxNorm) } : {}),
+    ...(config.patience != null ? { earlyStopping: { patience: config.patience, metric: 'loss' as const } } : {}),
     checkpoint: { path: checkpointPath, everySteps: config.checkpointEvery },
     threads: config.threads,
     progress,
   };
+}
+
+/** What a language-model run's epoch loop keeps up to date in its metrics. */
+export interface LanguageModelRunMetrics extends RunMetrics {
+  epochs: LanguageModelEpochMetrics[];
+  validation: LanguageModelSummary | null;
+  timings: RunMetrics['timings'] & { tokensPerSecond: number };
+}
+
+export interface LanguageModelEpochLoop<M extends LanguageModelRunMetrics> {
+  totalSteps: number;
+  stepsPerEpoch: number;
+  batchSize: number;
+  context: number;
+  metrics: M;
+  files: { model: string; vocab: string; metrics: string };
+  validation: TokenSequence | null;
+  tokenizer: TokenizerSpec;
+  note: (line: string) => void;
+}
+
+/**
+ * Trains to `totalSteps` one epoch at a time, with the validation loss (nats/token) and perplexity
+ * after each; then the final model's validation (the last epoch's when that epoch ended the run),
+ * and the model saved with its tokenizer and context (saveLanguageModel). `trainer` stays open.
+ */
+export async function languageModelEpochs<M extends LanguageModelRunMetrics>(trainer: Trainer, loop: LanguageModelEpochLoop<M>): Promise<{ stoppedEarly: boolean; model: ModelProto }> {
+  const { metrics, context, validation } = loop;
+  const { stoppedEarly } = await trainEpochs({
+    trainer,
+    totalSteps: loop.totalSteps,
+    stepsPerEpoch: loop.stepsPerEpoch,
+    batchSize: loop.batchSize,
+    metrics,
+    metricsPath: loop.files.metrics,
+    onEpoch: async ({ record, seconds, samplesPerSecond }) => {
+      const epoch = languageModelEpoch(record, { steps: trainer.step, seconds, samplesPerSecond, context });
+      const v = epoch.validation;
+      loop.note(`epoch ${epoch.epoch}: ${v ? `validation loss ${v.loss.toFixed(4)} nats/token, perplexity ${v.perplexity.toFixed(2)}, ` : ''}${seconds.toFixed(1)} s, ${Math.round(epoch.tokensPerSecond)} tokens/s`);
+      return epoch;
+    },
+  });
+  const last = metrics.epochs.at(-1);
+  if (validation) {
+    metrics.validation = last && last.steps === trainer.step ? last.validation : summarizeLanguageModel((await trainer.evaluate(validation)) as LanguageModelEvaluation);
+  }
+  return { stoppedEarly, model: saveLanguageModel(trainer.exportModel(), loop.files, loop.tokenizer, context) };
+}
+
+/**
+ * A trained language model with its tokenizer and (for a dynamic sequence length) its context in the
+ * ONNX metadata, saved to files.model with the same vocabulary as MODEL.vocab.json beside it.
+ */
+export function saveLanguageModel(trained: ModelProto, files: { model: string; vocab: string }, tokenizer: TokenizerSpec, context: number): ModelProto {
+  const model = withContextMetadata(withTokenizerMetadata(trained, tokenizer), context);
+  saveModel(model, files.model);
+  saveVocab(files.vocab, tokenizer);
+  return model;
+}
+
+/** Total time and throughput (tokens/s as well) of the steps this invocation trained, then the last metrics file. */
+export function finishLanguageModelRun(metrics: LanguageModelRunMetrics, run: { metricsPath: string; started: number; batchSize: number; resumedFromStep: number | null; context: number }): void {
+  finishRun(metrics, run);
+  metrics.timings.tokensPerSecond = metrics.timings.samplesPerSecond * run.context;
+  writeMetrics(run.metricsPath, metrics);
 }
 
 export async function trainLanguageModel(run: LanguageModelRun): Promise<{ metrics: LanguageModelMetrics; model: ModelProto }> {
@@ -202,46 +294,13 @@ export async function trainLanguageModel(run: LanguageModelRun): Promise<{ metri
     resumedFromStep,
   };
 
-  let stoppedEarly = false;
-  let trained: ModelProto;
+  let result: { stoppedEarly: boolean; model: ModelProto };
   try {
-    ({ stoppedEarly } = await trainEpochs({
-      trainer,
-      totalSteps,
-      stepsPerEpoch,
-      batchSize: config.batchSize,
-      metrics,
-      metricsPath: files.metrics,
-      onEpoch: async ({ record, seconds, samplesPerSecond }) => {
-        const validation = record.validation ? summarizeLanguageModel(record.validation as LanguageModelEvaluation) : null;
-        const epoch: LanguageModelEpochMetrics = {
-          epoch: record.epoch + 1,
-          steps: trainer.step,
-          trainLoss: record.trainLoss,
-          trainAccuracy: record.trainAccuracy,
-          validation,
-          seconds,
-          samplesPerSecond,
-          tokensPerSecond: samplesPerSecond * context,
-        };
-        // The Trainer's progress line has the losses already.
-        run.note(`epoch ${epoch.epoch}: ${seconds.toFixed(1)} s, ${Math.round(epoch.tokensPerSecond)} tokens/s`);
-        return epoch;
-      },
-    }));
-    const last = metrics.epochs.at(-1);
-    if (corpus.validation) {
-      metrics.validation = last && last.steps === trainer.step ? last.validation : summarizeLanguageModel((await trainer.evaluate(corpus.validation)) as LanguageModelEvaluation);
-    }
-    trained = withContextMetadata(withTokenizerMetadata(trainer.exportModel(), corpus.tokenizer.spec), context);
-    saveModel(trained, files.model);
-    saveVocab(files.vocab, corpus.tokenizer.spec);
+    result = await languageModelEpochs(trainer, { totalSteps, stepsPerEpoch, batchSize: config.batchSize, context, metrics, files, validation: corpus.validation, tokenizer: corpus.tokenizer.spec, note: run.note });
   } finally {
     await trainer.dispose();
   }
-  metrics.status = stoppedEarly ? 'early-stopped' : trainer.step < config.epochs * stepsPerEpoch ? 'max-steps' : 'complete';
-  finishRun(metrics, { metricsPath: files.metrics, started: run.started, batchSize: config.batchSize, resumedFromStep });
-  metrics.timings.tokensPerSecond = metrics.timings.samplesPerSecond * context;
-  writeMetrics(files.metrics, metrics);
-  return { metrics, model: trained };
+  metrics.status = result.stoppedEarly ? 'early-stopped' : trainer.step < config.epochs * stepsPerEpoch ? 'max-steps' : 'complete';
+  finishLanguageModelRun(metrics, { metricsPath: files.metrics, started: run.started, batchSize: config.batchSize, resumedFromStep, context });
+  return { metrics, model: result.model };
 }

@@ -15,9 +15,11 @@ import path from 'node:path';
 import { modelInputDims } from '../../src/data/forModel.js';
 import { decodeModel } from '../../src/onnx/model.js';
 import { loadRecipe, parseOverrides, runRecipe, stageKinds } from '../../src/recipe/pipeline/index.js';
-import type { ComparisonReport } from '../../src/report/index.js';
+import type { ComparisonReport, LanguageModelReport } from '../../src/report/index.js';
 import { Session } from '../../src/runtime/session.js';
-import { floatTensor } from '../../src/runtime/tensors.js';
+import { floatTensor, int64Tensor } from '../../src/runtime/tensors.js';
+import { DataType } from '../../src/onnx/dtype.js';
+import { languageModelIo } from '../../src/data/text/forLanguageModel.js';
 
 const RECIPES = path.resolve('recipes');
 
@@ -40,15 +42,18 @@ function smokeOverrides(file: string): string[] {
   return Object.entries(set).map(([name, value]) => `${name}=${value}`);
 }
 
-/** Loads the ONNX file in a plain ORT session and runs a batch of 2 zero samples through it. */
+/** Loads the ONNX file in a plain ORT session and runs a batch of 2 zero samples (or, for a language model, 2 windows of token 0) through it. */
 async function assertLoadsAndRuns(file: string): Promise<void> {
   const bytes = readFileSync(file);
-  const dims = modelInputDims(decodeModel(bytes));
+  const model = decodeModel(bytes);
+  const tokens = model.graph!.input[0]?.type?.tensorType?.elemType === DataType.INT64;
+  const dims = tokens ? [languageModelIo(model).context ?? 8] : modelInputDims(model);
   assert.ok(dims, `${file}: no per-sample input dims`);
   const session = await Session.create(bytes, { name: path.basename(file), threads: 1 });
   try {
     const size = dims.reduce((a, b) => a * b, 1);
-    const out = await session.run({ [session.inputNames[0]!]: floatTensor(new Float32Array(2 * size), [2, ...dims]) }, [session.outputNames[0]!]);
+    const input = tokens ? int64Tensor(new BigInt64Array(2 * size), [2, ...dims]) : floatTensor(new Float32Array(2 * size), [2, ...dims]);
+    const out = await session.run({ [session.inputNames[0]!]: input }, [session.outputNames[0]!]);
     assert.equal(out[session.outputNames[0]!]!.dims[0], 2, file);
   } finally {
     await session.dispose();
@@ -58,7 +63,7 @@ async function assertLoadsAndRuns(file: string): Promise<void> {
 const files = readdirSync(RECIPES).filter((f) => /\.(ya?ml|json)$/i.test(f)).sort();
 
 test('recipes/ holds the examples of issue 9', () => {
-  for (const name of ['hinton-mnist.yaml', 'deep-compression-lenet300.yaml', 'lenet5-prune-distill-int8.yaml', 'joint-mlp.yaml']) assert.ok(files.includes(name), `${name} among ${files.join(', ')}`);
+  for (const name of ['gpt-shakespeare-distill.yaml', 'hinton-mnist.yaml', 'deep-compression-lenet300.yaml', 'lenet5-prune-distill-int8.yaml', 'joint-mlp.yaml']) assert.ok(files.includes(name), `${name} among ${files.join(', ')}`);
 });
 
 for (const name of files) {
@@ -87,9 +92,11 @@ for (const name of files) {
           }
         }
       }
-      const comparison = result.comparison as ComparisonReport | null;
+      // Classifiers: the classification report on limitTest test samples; language models (a text entry): validation loss and perplexity.
+      const comparison = (result.comparison ?? result.languageModels) as ComparisonReport | LanguageModelReport | null;
       assert.ok(comparison, `no comparison${log()}`);
-      assert.equal(comparison.data.samples, REQUIRED.limitTest);
+      if ('samples' in comparison.data) assert.equal(comparison.data.samples, REQUIRED.limitTest);
+      else assert.ok(comparison.data.tokens > 0 && comparison.data.tokens <= REQUIRED.limitTest, `${comparison.data.tokens} validation tokens scored`);
       for (const model of models) assert.ok(comparison.models.some((m) => m.name === model), `${model} missing from the comparison`);
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -10,7 +10,7 @@
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { modelInputDims } from '../../data/forModel.js';
-import { DATA_SOURCES, loadDataSource } from '../../data/sources.js';
+import { DATA_SOURCES, loadDataSource, TEXT_SOURCE_PREFIX, textSourcePath } from '../../data/sources.js';
 import { findOutputBias } from '../../distill/biasCorrection.js';
 import { omitClass } from '../../distill/omitClass.js';
 import { splitHintTerms } from '../../distill/hintStage.js';
@@ -22,8 +22,10 @@ import { recordedTerms, runDistillation, TEACHER_SIGNALS, type DistillConfig, ty
 import { runSteps } from '../../train/classifierRun.js';
 import { jitterAugmentation } from '../../train/jitter.js';
 import { modelToTrain, sha256 } from '../../train/modelSource.js';
+import { BLACK_BOX_HELP, blackBoxOptions, isBlackBox, runBlackBoxDistill } from '../blackBoxDistill.js';
 import { isVariant, registerVariantOptions, runVariant, type VariantFlags } from '../distillVariants.js';
 import { printSummary } from '../distillReport.js';
+import { addTextDistillOptions, runTextDistillation, TEXT_TEMPERATURE, type TextDistillFlags } from '../textDistill.js';
 import { bad, choice, optimizationOptions, parseNumber, parseOptional, parseTrainingFlags, scheduleFor, validationSize as parseValidationSize } from '../trainingOptions.js';
 import { commandRun, holdOutValidation, previousRun, printRun, requireCheckpoint } from '../trainingRun.js';
 
@@ -35,8 +37,8 @@ export const CHECKPOINT_FILE = 'checkpoint.ckpt';
 /** Jitter of Hinton et al. 2015, §3: "jittered by up to two pixels in any direction". */
 const JITTER_PIXELS = 2;
 
-/** The variants' flags (registerVariantOptions; repeated --teacher makes an ensemble) and the classic run's. */
-interface DistillFlags extends VariantFlags {
+/** The variants' flags (registerVariantOptions; repeated --teacher makes an ensemble), the text options and the classic run's. */
+interface DistillFlags extends VariantFlags, TextDistillFlags {
   jitter?: boolean;
   teacherSignal: string;
   validation?: string;
@@ -46,12 +48,24 @@ interface DistillFlags extends VariantFlags {
   omitClass?: string;
   term?: string[];
   hintEpochs?: string;
+  /** Black-box teachers: blackBoxDistill.ts. */
+  teacherOutputs?: string;
+  teacherCommand?: string;
+  teacherArg?: string[];
 }
 
 /** Fields a resumed run must share with the run that wrote the checkpoint (the Trainer checks the rest). */
 const RESUME_FIELDS = ['teacher', 'student', 'data', 'limitTrain', 'validation', 'omitClass', 'temperature', 'alpha', 'jitter', 'terms', 'hintEpochs'] as const;
 
-async function runDistill(flags: DistillFlags, argv: readonly string[]): Promise<void> {
+async function runDistill(flags: DistillFlags, argv: readonly string[], command: Command): Promise<void> {
+  // A teacher known only by its labels or top-k probabilities: blackBoxDistill.ts.
+  if (isBlackBox(flags)) return runBlackBoxDistill(flags, command.getOptionValueSource('temperature') !== 'default');
+  // Language models (text:PATH): textDistill.ts.
+  const textPath = textSourcePath(flags.data);
+  if (textPath !== null) {
+    const files = { model: STUDENT_FILE, metrics: METRICS_FILE, checkpoint: CHECKPOINT_FILE };
+    return runTextDistillation(flags, textPath, files, argv, command.getOptionValueSource('temperature') !== 'default');
+  }
   // Ensembles, long-tailed data, born-again, auxiliary heads and mutual learning: distillVariants.ts.
   if (isVariant(flags)) return runVariant(flags);
   const started = performance.now();
@@ -161,10 +175,10 @@ export function registerDistill(program: Command): void {
     .option('--teacher <file>', 'teacher ONNX model; its first input takes the data, its first output gives the logits; repeat for an ensemble (see --teacher-weights); not needed with --mutual or --aux-head', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--student <file>', 'student ONNX model to train (e.g. exported from PyTorch)')
     .option('--student-arch <spec>', `student architecture to build: ${ARCHITECTURE_EXAMPLES}`)
-    .addOption(new Option('--data <name>', `training data: ${DATA_SOURCES.join(', ')}`).makeOptionMandatory())
+    .addOption(new Option('--data <name>', `training data: ${DATA_SOURCES.join(', ')}, or ${TEXT_SOURCE_PREFIX}PATH (a text file: a GPT-style teacher distilled into a language-model student; see "Text data" below)`).makeOptionMandatory())
     .requiredOption('--out <dir>', 'output folder for student.onnx, metrics.json and the checkpoint (created if missing)')
-    .option('--temperature <T>', 'classic KD: softmax temperature of the soft targets, > 0 (the paper uses 20 on MNIST); ignored with --term', '20')
-    .option('--alpha <x>', 'classic KD: weight of the hard-label cross-entropy in [0, 1]; the soft term gets 1 - alpha (0 = soft targets only); ignored with --term', '0.1')
+    .option('--temperature <T>', `classic KD: softmax temperature of the soft targets, > 0 (the paper uses 20 on MNIST; with text data the default is ${TEXT_TEMPERATURE}); ignored with --term`, '20')
+    .option('--alpha <x>', 'classic KD: weight of the hard-label cross-entropy in [0, 1]; the soft term gets 1 - alpha (0 = soft targets only; text data: the cross-entropy on the next tokens); ignored with --term', '0.1')
     .option('--epochs <n>', 'passes over the transfer set', '10')
     .option('--batch-size <n>', 'samples per step (the last partial batch of an epoch is dropped)', '128');
   for (const option of optimizationOptions()) command.addOption(option);
@@ -173,7 +187,7 @@ export function registerDistill(program: Command): void {
     .option('--jitter', `augment the transfer set: shift each image by up to ${JITTER_PIXELS} pixels each way (the teacher then runs on every batch)`)
     .option('--teacher-signal <mode>', `teacher logits: ${TEACHER_SIGNALS.join(', ')} (auto: computed once and cached, or per batch with --jitter)`, 'auto')
     .option('--validation <n>', 'hold out the last n training samples for validation and the bias correction, 0 for none (default 5000, or a tenth of --limit-train)')
-    .option('--limit-train <n>', 'use the first n training samples only (quick runs); the validation split comes out of them')
+    .option('--limit-train <n>', 'use the first n training samples only (quick runs); the validation split comes out of them (text data: the first n tokens of the file)')
     .option('--max-steps <n>', 'stop after n steps in all (the schedule still spans --epochs); continue later with --resume')
     .option('--checkpoint-every <n>', `write OUT/${CHECKPOINT_FILE} every n steps (default: every epoch); also written when the run ends or stops`)
     .option('--resume', `continue exactly from OUT/${CHECKPOINT_FILE}; the command line must describe the same run`)
@@ -187,6 +201,8 @@ export function registerDistill(program: Command): void {
     .option('--threads <n>', 'ORT intra-op threads, 0 to let ORT choose', '0')
     .option('--json', 'print the metrics as JSON on stdout (no progress output)');
   registerVariantOptions(command);
+  for (const option of blackBoxOptions()) command.addOption(option);
+  addTextDistillOptions(command);
   command
     .addHelpText('after', `
 Distillation terms (--term KIND:OPTION=VALUE,...; every value name is an ONNX value name of the student or the teacher):
@@ -210,6 +226,32 @@ Examples:
     retort distill ... --term 'at:pairs=layer1.0:layer1.0;layer2.0:layer2.0,weight=1000' --term kd:temperature=4,weight=0.9 --term ce:weight=0.1
   relational KD on embeddings:
     retort distill ... --term rkd:student=flatten,teacher=flatten,distance=25,angle=50 --term ce
+
+Text data (--data text:PATH; language models: token ids int64 [batch, seq] in, logits [batch, seq, vocab] out):
+  The text is tokenized with the teacher's tokenizer (its metadata, TEACHER.vocab.json beside it, or --vocab)
+  and split like retort train's (--validation-fraction, default the last 10%). Each step takes --batch-size
+  random windows of --context tokens (default the teacher's context); the teacher runs on every batch.
+  The student is --student FILE, --student-arch gpt:... (built for the teacher's vocabulary) or
+  --student-from-teacher-layers every-other|0,2 (DistilBERT's initialization). The default objective is
+  token-level KD at every position: alpha x cross-entropy on the next tokens + (1 - alpha) x T^2 x D(teacher, student)
+  with D from --divergence (forward-kl, reverse-kl, js) at --temperature (default ${TEXT_TEMPERATURE}); --term replaces it.
+  --on-policy trains on the student's own samples (every=STEPS per round, fraction of rounds, pool of
+  sequences, prompt tokens of real text, sampling temperature and top-k); --sequence-kd trains on text the
+  teacher sampled once (tokens=N, prompt, temperature, top-k) with cross-entropy unless --term is given.
+  Writes OUT/student.onnx (tokenizer and context in its metadata), OUT/student.vocab.json, OUT/metrics.json
+  (validation loss in nats/token, perplexity and bits per token after each epoch, the teacher's, parameters of
+  both) and OUT/${CHECKPOINT_FILE}; --resume, --max-steps and --checkpoint-every work as for classes
+  (on-policy runs stop and checkpoint at round boundaries: multiples of every).
+
+  forward KL from a character-level GPT teacher into a quarter-size student:
+    retort distill --teacher runs/teacher/model.onnx --student-arch gpt:layers=2,dim=64,heads=4,context=128 \
+      --data text:../shared/data/tinyshakespeare.txt --out runs/student --epochs 4 --batch-size 32 \
+      --optimizer adamw --lr 0.003 --clip-norm 1 --alpha 0.5
+  reverse KL on the student's own samples in half the rounds, from every other teacher layer:
+    retort distill ... --student-from-teacher-layers every-other --divergence reverse-kl --on-policy every=4,fraction=0.5,pool=32,prompt=32
+  sequence-level KD on 400,000 tokens the teacher samples:
+    retort distill ... --student-arch gpt:layers=2,dim=64,heads=4,context=128 --sequence-kd tokens=400000,temperature=1
 `)
-    .action(async (flags: DistillFlags) => runDistill(flags, process.argv));
+    .addHelpText('after', BLACK_BOX_HELP)
+    .action(async (flags: DistillFlags, command: Command) => runDistill(flags, process.argv, command));
 }

@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { defaultRunFolder, describeStageKind, loadRecipe, parseOverrides, runRecipe, stageKinds, type FieldDescription, type Manifest, type ModelRef, type Recipe, type StageKindDescription } from '../../recipe/pipeline/index.js';
+import { languageModelTable } from '../../report/index.js';
 import { comparisonTable, settingsFields } from '../evaluationOptions.js';
 import { formatBytes, formatTable, type Cell } from '../format.js';
 import { bad, parseNumber } from '../trainingOptions.js';
@@ -27,6 +28,9 @@ const EXAMPLE = `Recipe format (YAML or JSON; paths are relative to the recipe f
   vars: { sparsity: 0.8 }             # \${vars.sparsity} alone keeps the type; inside text it substitutes
   data:
     mnist: { key: mnist, kwargs: { limitTrain: null, validation: 0, limitTest: null } }
+    # a text file for language models (train/distill/eval stages; the comparison then reports
+    # validation loss and perplexity): { key: text, kwargs: { path: input.txt, tokenizer: char | byte,
+    #   validationFraction: 0.1, limitTrain: null, limitValidation: null } }   (limits in tokens)
   stages:                             # run in order; each writes into RUN/NAME/
     - name: pruned
       key: prune                      # a stage kind: retort run --list-stages
@@ -43,7 +47,7 @@ manifest.json (recipe hash, versions, per stage: seed, hash, status, timings, ar
 one folder per stage, and the comparison of every model (comparison.txt/.json, report.html).
 Re-running reuses finished stages whose hash (kind, kwargs, seed, data, inputs' hashes) is
 unchanged and resumes an interrupted one from its checkpoint; editing a stage reruns it and
-everything downstream.`;
+everything downstream. Example recipes: recipes/ (e.g. gpt-shakespeare-distill.yaml on text).`;
 
 function fieldLines(fields: readonly FieldDescription[], indent: string): string[] {
   return fields.flatMap((f) => {
@@ -80,6 +84,8 @@ function planSummary(recipe: Recipe): string {
 const metric = (m: Record<string, unknown>, key: string, show: (v: number) => Cell): Cell => (typeof m[key] === 'number' ? show(m[key]) : '-');
 
 function stageTable(manifest: Manifest): string {
+  // Language models (text data) report validation loss and perplexity instead of test error.
+  const text = manifest.stages.some((s) => typeof s.metrics.validationLoss === 'number');
   const rows = manifest.stages.map((s) => [
     s.name,
     s.key,
@@ -89,8 +95,9 @@ function stageTable(manifest: Manifest): string {
     metric(s.metrics, 'nonZeroParameters', (v) => v),
     metric(s.metrics, 'fileBytes', formatBytes),
     metric(s.metrics, 'testError', (v) => `${(100 * v).toFixed(2)}%`),
+    ...(text ? [metric(s.metrics, 'validationLoss', (v) => v.toFixed(4)), metric(s.metrics, 'perplexity', (v) => v.toFixed(2))] : []),
   ]);
-  return formatTable(['stage', 'kind', 'status', 'seconds', 'parameters', 'non-zero', 'size', 'test error'], rows);
+  return formatTable(['stage', 'kind', 'status', 'seconds', 'parameters', 'non-zero', 'size', 'test error', ...(text ? ['val loss', 'val ppl'] : [])], rows);
 }
 
 export function registerRun(program: Command): void {
@@ -137,6 +144,7 @@ export function registerRun(program: Command): void {
       }
       process.stdout.write(`${stageTable(result.manifest)}\n`);
       if (result.comparison) process.stdout.write(`\n${comparisonTable(result.comparison)}\n\n${settingsFields(result.comparison)}\n`);
+      if (result.languageModels) process.stdout.write(`\n${languageModelTable(result.languageModels)}\n`);
       process.stderr.write(`run folder: ${result.dir}\n`);
     });
 }

@@ -15,8 +15,11 @@ import { RetortError } from '../../util/errors.js';
 import { crossEntropyTerm, kdTerm, type Divergence } from '../terms/response.js';
 import type { WeightedTerm } from '../terms/types.js';
 
+/** The divergences token-level KD offers: forward KL (mean-seeking), reverse KL (mode-seeking), Jensen-Shannon. */
+export const TOKEN_KD_DIVERGENCES = ['forward-kl', 'reverse-kl', 'js'] as const satisfies readonly Divergence[];
+
 export interface TokenKdOptions {
-  divergence: Extract<Divergence, 'forward-kl' | 'reverse-kl' | 'js'>;
+  divergence: (typeof TOKEN_KD_DIVERGENCES)[number];
   temperature: number;
   /** Weight of the cross-entropy on the real next tokens; the divergence gets 1 - alpha. */
   alpha: number;

@@ -51,6 +51,19 @@ export interface ComposedObjective {
   needsTeacher: boolean;
 }
 
+/** A term as a run's record (metrics.json) and the checkpoint's config hash state it. */
+export interface RecordedTerm {
+  name: string;
+  weight: unknown;
+  kind: string;
+  options: object;
+}
+
+/** The objective's terms as data: name, weight, kind and typed options of each. */
+export function recordedTerms(terms: readonly WeightedTerm[]): RecordedTerm[] {
+  return terms.map((t) => ({ name: t.name, weight: t.weight, kind: t.term.kind, options: t.term.options }));
+}
+
 /** Checks the terms: unique names, valid weights. All problems at once. */
 export function checkTerms(terms: readonly WeightedTerm[]): void {
   const problems: string[] = [];

@@ -4,11 +4,12 @@
  * the run folder as comparison.json, report.html and, given a renderer, comparison.txt.
  */
 import { join, resolve } from 'node:path';
-import { compareModels, writeReport, type ComparisonReport } from '../../report/index.js';
+import { compareModels, writeReport, type ComparisonReport, type LanguageModelReport } from '../../report/index.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { comparisonEntries, type LabelledModel } from '../stages/compare.js';
 import { evaluationSettingsOf } from '../stages/evaluationKwargs.js';
 import { testSetOf } from './data.js';
+import { compareLanguageModelRun } from './languageModelComparison.js';
 import type { ComparisonRecord, StageRecord } from './manifest.js';
 import type { DataInput } from './stageKind.js';
 import type { Recipe } from './validate.js';
@@ -44,8 +45,18 @@ export interface ComparisonOptions {
   renderTable?: (report: ComparisonReport) => string;
 }
 
+/**
+ * What the comparison wrote: the classification report, or for a text entry the language-model
+ * comparison (`languageModels`, with `report` null: the classification report scores classes).
+ */
+export interface RunComparison {
+  report: ComparisonReport | null;
+  languageModels?: LanguageModelReport;
+  record: ComparisonRecord;
+}
+
 /** Runs the comparison and writes its files; null (with a log line) when there is nothing to compare or no data to score on. */
-export async function compareRunModels(recipe: Recipe, options: ComparisonOptions): Promise<{ report: ComparisonReport; record: ComparisonRecord } | null> {
+export async function compareRunModels(recipe: Recipe, options: ComparisonOptions): Promise<RunComparison | null> {
   const { out, records, log } = options;
   const planned = recipe.report;
   const found = candidates(recipe, out, records);
@@ -60,6 +71,7 @@ export async function compareRunModels(recipe: Recipe, options: ComparisonOption
   const teacherRef = planned.teacher;
   const { models, teacher } = comparisonEntries(found, teacherRef ? { path: modelPath(teacherRef, { out, records }), label: teacherRef.label } : undefined);
   const data = options.data[planned.data]!;
+  if (data.text) return compareLanguageModelRun(recipe, { out, threads: options.threads, log, models, teacher, dataName: data.name, text: data.text, files: COMPARISON_FILES });
   log(`== comparison of ${models.length} models on the ${data.name} test split`);
   const report = await compareModels({
     models,

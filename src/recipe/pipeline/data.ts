@@ -1,6 +1,6 @@
 /**
  * A recipe's `data` entries: a source src/data/sources.ts knows (`key: mnist`) and how much of it
- * a run uses. Each entry becomes one DataInput shared by every stage that reads it, loaded once
+ * a run uses, or a text file for language models (`key: text`, textData.ts). Each entry becomes one DataInput shared by every stage that reads it, loaded once
  * per layout the models ask for (flat [784] for an MLP, [1, 28, 28] for a conv net).
  */
 import { z } from 'zod';
@@ -9,6 +9,7 @@ import { DATA_SOURCES, loadDataSource } from '../../data/sources.js';
 import type { TestSet } from '../../report/index.js';
 import { RetortError } from '../../util/errors.js';
 import type { DataInput, StageData } from './stageKind.js';
+import { TEXT_DATA_KEY, textDataInput, textKwargsSchema, type TextKwargs } from './textData.js';
 
 const limit = z.number().int().positive().nullable().default(null);
 
@@ -22,19 +23,26 @@ export const dataKwargsSchema = z
 
 export type DataKwargs = z.infer<typeof dataKwargsSchema>;
 
-export interface DataEntry {
-  key: string;
-  kwargs: DataKwargs;
-}
+export type DataEntry = { key: typeof TEXT_DATA_KEY; kwargs: TextKwargs } | { key: string; kwargs: DataKwargs };
 
-/** `{ key, kwargs }` with the source named checked against the sources there are. */
-export const dataEntrySchema = z.strictObject({
-  key: z.enum(DATA_SOURCES as [string, ...string[]]).describe(`a data source: ${DATA_SOURCES.join(', ')}`),
-  kwargs: dataKwargsSchema.default({ limitTrain: null, validation: 0, limitTest: null }),
-});
+/** `{ key, kwargs }` with the source named checked against the sources there are; `text` for a text file (textData.ts). */
+export const dataEntrySchema = z.discriminatedUnion('key', [
+  z.strictObject({ key: z.literal(TEXT_DATA_KEY), kwargs: textKwargsSchema }).describe('a text file for language models'),
+  z.strictObject({
+    key: z.enum(DATA_SOURCES as [string, ...string[]]).describe(`a data source: ${DATA_SOURCES.join(', ')}`),
+    kwargs: dataKwargsSchema.default({ limitTrain: null, validation: 0, limitTest: null }),
+  }),
+]);
 
-/** The entry's splits for a model's per-sample dims, loaded on first use per layout. */
-export function dataInput(name: string, entry: DataEntry): DataInput {
+const isText = (entry: DataEntry): entry is { key: typeof TEXT_DATA_KEY; kwargs: TextKwargs } => entry.key === TEXT_DATA_KEY;
+
+/**
+ * The entry's splits for a model's per-sample dims, loaded on first use per layout; a text entry's
+ * tokens instead (`baseDir`: the folder its path is relative to).
+ */
+export function dataInput(name: string, entry: DataEntry, baseDir = '.'): DataInput {
+  if (isText(entry)) return textDataInput(name, entry.kwargs, baseDir);
+  const sample = entry as { key: string; kwargs: DataKwargs };
   const cache = new Map<string, StageData>();
   return {
     name,
@@ -42,11 +50,11 @@ export function dataInput(name: string, entry: DataEntry): DataInput {
       const layout = inputDims === null ? '?' : inputDims.join('x');
       const cached = cache.get(layout);
       if (cached) return cached;
-      const { train: all, test: fullTest } = loadDataSource(entry.key, { inputDims });
-      const { limitTrain, validation, limitTest } = entry.kwargs;
+      const { train: all, test: fullTest } = loadDataSource(sample.key, { inputDims });
+      const { limitTrain, validation, limitTest } = sample.kwargs;
       const train = limitTrain === null ? all : subset(all, limitTrain);
       if (limitTest !== null && limitTest > fullTest.length) {
-        throw new RetortError('BAD_ARGUMENT', `data.${name}.kwargs.limitTest ${limitTest}: the ${entry.key} test split has only ${fullTest.length} samples`);
+        throw new RetortError('BAD_ARGUMENT', `data.${name}.kwargs.limitTest ${limitTest}: the ${sample.key} test split has only ${fullTest.length} samples`);
       }
       const test = limitTest === null ? fullTest : sliceDataset(fullTest, 0, limitTest);
       const data: StageData = validation === 0 ? { train, test } : { ...splitValidation(train, { method: 'last', size: validation }), test };

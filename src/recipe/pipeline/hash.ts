@@ -1,12 +1,13 @@
 /**
  * What decides a stage's result, hashed: its kind and kwargs (defaults filled in, so writing a
- * default out changes nothing), its seed, the data entries it reads, and for each model it reads
- * the hash of the stage that made it or the bytes of the file. Editing one stage therefore reruns
- * it and every stage downstream of it, and nothing else (as src/recipe/hinton/recipe.ts stageHash
- * does for the demo). Keys are sorted before hashing, so reordering a mapping changes nothing.
+ * default out changes nothing), its seed, the data entries it reads (a text entry's file by its
+ * bytes), and for each model it reads the hash of the stage that made it or the bytes of the file.
+ * Editing one stage therefore reruns it and every stage downstream of it, and nothing else (as
+ * src/recipe/hinton/recipe.ts stageHash does for the demo). Keys are sorted before hashing, so reordering a mapping changes nothing.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { TEXT_DATA_KEY, textPathOf, type TextKwargs } from './textData.js';
 import type { ModelRef, Recipe, ResolvedInput } from './validate.js';
 
 /** JSON with object keys sorted at every level: equal data, equal text. */
@@ -32,8 +33,12 @@ export function fileHasher(): (path: string) => string {
 export function stageHashes(recipe: Recipe, hashFile: (path: string) => string = fileHasher()): Map<string, string> {
   const hashes = new Map<string, string>();
   const model = (ref: ModelRef) => (ref.from === 'stage' ? { stage: hashes.get(ref.stage)!, output: ref.output } : { file: hashFile(ref.path) });
-  const input = (i: ResolvedInput) =>
-    i.kind === 'data' ? { data: recipe.data[i.data] } : i.kind === 'model' ? { model: model(i.model) } : { models: i.models.map(model) };
+  // A text entry's file counts by its bytes, as a model file does (an edited text reruns what reads it).
+  const dataInput = (name: string) => {
+    const entry = recipe.data[name]!;
+    return entry.key === TEXT_DATA_KEY ? { data: entry, text: hashFile(textPathOf(entry.kwargs as TextKwargs, recipe.baseDir)) } : { data: entry };
+  };
+  const input = (i: ResolvedInput) => (i.kind === 'data' ? dataInput(i.data) : i.kind === 'model' ? { model: model(i.model) } : { models: i.models.map(model) });
   for (const stage of recipe.stages) {
     const inputs = Object.fromEntries(Object.entries(stage.inputs).map(([name, i]) => [name, input(i)]));
     hashes.set(stage.name, digest(canonicalJson({ key: stage.key, kwargs: stage.kwargs, seed: stage.seed, inputs })));

@@ -1,5 +1,6 @@
 /** Recipes: multi-stage compression pipelines as data — parsing, validation, the runner and the stage-kind contract. */
-export type { DataInput, InputSpec, ModelInput, StageContext, StageData, StageKind, StageOutput } from './stageKind.js';
+export type { DataInput, InputSpec, ModelInput, StageContext, StageData, StageKind, StageOutput, TextDataInput } from './stageKind.js';
+export { TEXT_DATA_KEY, textKwargsSchema, type TextKwargs } from './textData.js';
 export { loadRecipe, validateRecipe, type ModelRef, type PlannedReport, type PlannedStage, type Recipe, type ResolvedInput, type ValidateOptions } from './validate.js';
 export { parseJsonRecipe, parseYamlRecipe, readRecipeFile, type RecipeText } from './source.js';
 export { parseOverrides } from './variables.js';

@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { retortVersion, type ComparisonReport } from '../../report/index.js';
+import { retortVersion, type ComparisonReport, type LanguageModelReport } from '../../report/index.js';
 import { runtimeVersion } from '../../runtime/session.js';
 import { compareRunModels } from './comparison.js';
 import { dataInput } from './data.js';
@@ -35,8 +35,10 @@ export interface RunOptions {
 export interface RunResult {
   dir: string;
   manifest: Manifest;
-  /** The final comparison, or null when there was nothing to compare or no data. */
+  /** The final comparison, or null when there was nothing to compare or no data (or the data is text). */
   comparison: ComparisonReport | null;
+  /** The final comparison of a run whose report data is a text entry (language models), else null. */
+  languageModels: LanguageModelReport | null;
 }
 
 /** The default run folder: ./retort-runs/NAME. */
@@ -89,7 +91,7 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Ru
   const save = () => writeManifest(manifestPath, manifest);
   save();
   const records = new Map(manifest.stages.map((r) => [r.name, r]));
-  const data: Record<string, DataInput> = Object.fromEntries(Object.entries(recipe.data).map(([name, entry]) => [name, dataInput(name, entry)]));
+  const data: Record<string, DataInput> = Object.fromEntries(Object.entries(recipe.data).map(([name, entry]) => [name, dataInput(name, entry, recipe.baseDir)]));
   let current: string | null = null;
   const release = options.handleSignals
     ? onInterrupt((signal) => {
@@ -109,7 +111,7 @@ export async function runRecipe(recipe: Recipe, options: RunOptions): Promise<Ru
     manifest.comparison = comparison?.record ?? null;
     manifest.status = 'complete';
     save();
-    return { dir: out, manifest, comparison: comparison?.report ?? null };
+    return { dir: out, manifest, comparison: comparison?.report ?? null, languageModels: comparison?.languageModels ?? null };
   } catch (error) {
     manifest.status = 'failed';
     save();

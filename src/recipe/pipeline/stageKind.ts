@@ -11,6 +11,8 @@ import type { z } from 'zod';
 import type { ModelProto } from '../../onnx/proto.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { TrainTestData } from '../../data/sources.js';
+import type { TextCorpus } from '../../data/text/corpus.js';
+import type { Tokenizer, TokenizerKind } from '../../data/text/tokenizer.js';
 
 /** A resolved model input: the file the runner found (a path in the recipe, or an earlier stage's output). */
 export interface ModelInput {
@@ -35,6 +37,22 @@ export interface DataInput {
   name: string;
   /** Loads train/test (and a held-out validation split when the entry asks for one) for a model's per-sample dims. */
   load(inputDims: readonly number[] | null): StageData;
+  /**
+   * Present for a text entry (`key: text`, language modelling); `load` then refuses, naming the
+   * entry, since there are no samples with class labels. (Added for language models.)
+   */
+  text?: TextDataInput;
+}
+
+/** A text file for language modelling, tokenized on demand (a model trained elsewhere keeps its own tokenizer). */
+export interface TextDataInput {
+  /** The text file, absolute. */
+  path: string;
+  /** The entry's tokenizer kind: what a built architecture is trained with. */
+  tokenizer: TokenizerKind;
+  validationFraction: number;
+  /** The file tokenized (default the entry's kind), split into training and validation tokens, each cut to the entry's limits. */
+  corpus(tokenizer?: TokenizerKind | Tokenizer): TextCorpus;
 }
 
 export interface StageContext {

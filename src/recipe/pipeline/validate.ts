@@ -12,6 +12,7 @@ import type { Registry } from '../../util/registry.js';
 import { stageKinds } from '../stages/index.js';
 import { evaluationKwargsSchema, type EvaluationKwargs } from '../stages/evaluationKwargs.js';
 import { dataEntrySchema, type DataEntry } from './data.js';
+import { TEXT_DATA_KEY, textPathOf, type TextKwargs } from './textData.js';
 import { checkWith, recipeError, type PathSegment, type RecipeProblem } from './problems.js';
 import { recipeSchema, reportSchema, stageSchema } from './schema.js';
 import { readRecipeFile } from './source.js';
@@ -195,6 +196,10 @@ export function validateRecipe(value: unknown, options: ValidateOptions): Recipe
   for (const [name, entry] of Object.entries(raw)) {
     const checked = checkWith(dataEntrySchema, entry, ['data', name], problems);
     if (checked) data[name] = checked;
+    if (checked?.key === TEXT_DATA_KEY) {
+      const file = textPathOf(checked.kwargs as TextKwargs, options.baseDir);
+      if (!existsSync(file) || !statSync(file).isFile()) problems.push({ path: ['data', name, 'kwargs', 'path'], message: `no text file at ${file} (a path relative to the recipe file)` });
+    }
   }
   const rawStages = Array.isArray(substituted.stages) ? (substituted.stages as unknown[]) : [];
   const stageNames = rawStages.map((s) => (isRecord(s) && typeof s.name === 'string' ? s.name : undefined));

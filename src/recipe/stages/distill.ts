@@ -5,7 +5,9 @@
  * a pruned student's zeros as masks in the training graph — into the stage folder: model.onnx and
  * training.json (what `retort distill` writes as metrics.json: config, per-epoch history, test
  * errors per class, agreement with the teacher, timings). It checkpoints to ctx.checkpoint and
- * continues from it after an interruption. Both call runDistillation (distillRun.ts).
+ * continues from it after an interruption. Both call runDistillation (distillRun.ts). On a text
+ * entry the student is a language model (distillText.ts: runLanguageDistillation, as `retort
+ * distill --data text:PATH`).
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -14,16 +16,16 @@ import { modelInputDims } from '../../data/forModel.js';
 import { buildTeacherEnsemble, CONFIDENCE_MEASURES, type TeacherWeighting } from '../../distill/teacherEnsemble.js';
 import { masksFromZeros } from '../../prune/zeroMasks.js';
 import { runSteps } from '../../train/classifierRun.js';
-import { readMetrics } from '../../train/epochLoop.js';
 import { modelToTrain, sha256 } from '../../train/modelSource.js';
 import { RetortError } from '../../util/errors.js';
 import type { ModelInput, StageContext, StageKind } from '../pipeline/stageKind.js';
-import { resumePoint } from './compressionOutput.js';
 import { recordedTerms, runDistillation, TEACHER_SIGNALS, type DistillConfig, type DistillMetrics } from './distillRun.js';
 import { checkTermEntries, HINTON_KEY, objectiveTerms, termEntrySchema } from './distillTerms.js';
-import { optimizerSpecOf, scheduleSpecOf } from './fineTuneKwargs.js';
-import { resumable } from './resumable.js';
+import { runSettingsOf } from './fineTuneKwargs.js';
+import { resumableRun } from './resumable.js';
+import { checkTextDistillKwargs, runTextDistillation, textDistillShape } from './distillText.js';
 import { architectureSchema, finishTrainingStage, modelOrigin, TRAINING_FILE, trainingShape } from './train.js';
+import { textOf } from './trainText.js';
 
 const weightingSchema = z.discriminatedUnion('key', [
   z.strictObject({
@@ -43,7 +45,7 @@ const weightingSchema = z.discriminatedUnion('key', [
 
 const distillKwargsSchema = z
   .strictObject({
-    arch: architectureSchema.optional().describe('student architecture to build when there is no `student` input: mlp:800,800, lenet-300-100, lenet5, resnet:8,16'),
+    arch: architectureSchema.optional().describe('student architecture to build when there is no `student` input: mlp:800,800, lenet-300-100, lenet5, resnet:8,16; gpt:layers=2,dim=64,heads=4,context=128 for text data'),
     ...trainingShape,
     terms: z
       .array(termEntrySchema)
@@ -60,9 +62,11 @@ const distillKwargsSchema = z
       })
       .optional()
       .describe('how the `teachers` input is combined into one teacher (only with `teachers`)'),
+    ...textDistillShape,
   })
   .superRefine((k, ctx) => {
     checkTermEntries(k.terms, k.hintEpochs, ctx, ['terms']);
+    checkTextDistillKwargs(k, ctx);
     if (k.jitter > 0 && k.teacherSignal === 'cached') ctx.addIssue({ code: 'custom', path: ['teacherSignal'], message: 'cached teacher values cannot go with jitter: the teacher must see the same jittered images as the student (use auto or per-batch)' });
   });
 
@@ -88,6 +92,14 @@ function teacherOf(ctx: StageContext, kwargs: DistillKwargs): { model: ModelInpu
 
 async function runDistillStage(ctx: StageContext, kwargs: DistillKwargs) {
   const started = performance.now();
+  const text = textOf(ctx.data.data);
+  if (text) {
+    // A language-model student on a text entry: distillText.ts.
+    const run = await runTextDistillation(ctx, kwargs, { name: ctx.data.data!.name, text }, objectiveTerms(kwargs.terms), { started, recordFile: TRAINING_FILE });
+    return finishTrainingStage(ctx, run, undefined, started, run.extra);
+  }
+  const textOnly = (['studentFromTeacherLayers', 'onPolicy', 'sequenceKd', 'context', 'stepsPerEpoch'] as const).filter((key) => kwargs[key] !== undefined);
+  if (textOnly.length > 0 || kwargs.clipNorm !== null) throw new RetortError('BAD_ARGUMENT', `distill: kwargs.${[...textOnly, ...(kwargs.clipNorm !== null ? ['clipNorm'] : [])].join(', kwargs.')} apply to text data; data entry "${ctx.data.data!.name}" is not text`);
   const teacher = teacherOf(ctx, kwargs);
   const { model: student, source } = modelToTrain(modelOrigin('distill', ctx.models.student, kwargs.arch, 'student'), ctx.seed);
   const masks = kwargs.keepSparsity ? masksFromZeros(student) : undefined;
@@ -106,37 +118,17 @@ async function runDistillStage(ctx: StageContext, kwargs: DistillKwargs) {
     limitTrain: null,
     validation: data.validation?.length ?? 0,
     omitClass: null,
-    epochs: kwargs.epochs,
-    batchSize: kwargs.batchSize,
-    seed: ctx.seed,
-    optimizer: optimizerSpecOf(kwargs.optimizer),
-    schedule: scheduleSpecOf(kwargs.schedule, kwargs.optimizer.kwargs.lr, stepsPerEpoch, kwargs.epochs),
+    ...runSettingsOf(kwargs, ctx, stepsPerEpoch),
     jitter: kwargs.jitter,
     teacherSignal: kwargs.teacherSignal,
     checkpointEvery: kwargs.checkpointEvery ?? stepsPerEpoch,
-    maxSteps: kwargs.maxSteps ?? null,
-    threads: ctx.threads ?? 0,
     terms: recordedTerms(terms),
     ...(kwargs.hintEpochs > 0 ? { hintEpochs: kwargs.hintEpochs } : {}),
     ...(masks ? { keepSparsity: true as const } : {}),
   };
   const files = { model: join(ctx.dir, 'model.onnx'), metrics: join(ctx.dir, TRAINING_FILE), checkpoint: ctx.checkpoint };
-  const { metrics, model: trained } = await resumable(ctx, 'distill', resumePoint(ctx) !== undefined, (resume) =>
-    runDistillation({
-      teacher: teacher.model,
-      student,
-      config,
-      data,
-      omittedSamples: 0,
-      terms,
-      ...(masks && masks.size > 0 ? { masks } : {}),
-      files,
-      resume,
-      previous: resume ? readMetrics<DistillMetrics>(files.metrics) : null,
-      progress: ctx.progress ? 'auto' : 'silent',
-      note: ctx.log,
-      started,
-    }),
+  const { metrics, model: trained } = await resumableRun<DistillMetrics, Awaited<ReturnType<typeof runDistillation>>>(ctx, 'distill', files.metrics, (reporting) =>
+    runDistillation({ teacher: teacher.model, student, config, data, omittedSamples: 0, terms, ...(masks && masks.size > 0 ? { masks } : {}), files, ...reporting, started }),
   );
   const teacherTest = metrics.teacher.test;
   return finishTrainingStage(ctx, { model: trained, metrics, file: files.metrics }, data, started, {
@@ -149,12 +141,12 @@ async function runDistillStage(ctx: StageContext, kwargs: DistillKwargs) {
 
 export const distillStage: StageKind<DistillKwargs> = {
   key: 'distill',
-  summary: 'Distill a teacher (or an ensemble) into a student on weighted distillation terms, as `retort distill` does; keepSparsity keeps a pruned student pruned; checkpoints and resumes exactly',
+  summary: 'Distill a teacher (or an ensemble) into a student on weighted distillation terms, as `retort distill` does (text data: token-level KD, on-policy or sequence-level, students from teacher layers); keepSparsity keeps a pruned student pruned; checkpoints and resumes exactly',
   inputs: [
     { name: 'teacher', kind: 'model', required: false, description: 'the teacher ONNX model (first output: its logits); give this or `teachers`' },
     { name: 'teachers', kind: 'models', required: false, description: 'several teachers combined into one by kwargs.ensemble (soft targets averaged); give this or `teacher`' },
     { name: 'student', kind: 'model', required: false, description: 'the student ONNX model to train (e.g. a pruned stage output); else kwargs.arch is built' },
-    { name: 'data', kind: 'data', required: true, description: 'the data entry: its training split is the transfer set, its test split scores each epoch' },
+    { name: 'data', kind: 'data', required: true, description: 'the data entry: its training split is the transfer set, its test split scores each epoch; a text entry distills a language model on windows of its training tokens, its validation tokens score each epoch' },
   ],
   outputs: ['model', 'training'],
   kwargs: distillKwargsSchema,

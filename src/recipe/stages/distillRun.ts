@@ -13,6 +13,7 @@ import { chooseBiasOffset, countErrors, offsetGrid, withClassBias, type ClassErr
 import { createDistillationTrainer } from '../../distill/distill.js';
 import { hintPretrain, splitHintTerms } from '../../distill/hintStage.js';
 import type { TeacherWeighting } from '../../distill/teacherEnsemble.js';
+import { recordedTerms, type RecordedTerm } from '../../distill/terms/objective.js';
 import type { WeightedTerm } from '../../distill/terms/types.js';
 import { teacherAgreement } from '../../eval/fidelity.js';
 import { datasetLogits, type DatasetLogits } from '../../eval/logits.js';
@@ -63,7 +64,7 @@ export interface DistillConfig {
   maxSteps: number | null;
   threads: number;
   /** The objective's terms when given as terms (the classic temperature/alpha otherwise). */
-  terms?: { name: string; weight: unknown; kind: string; options: object }[];
+  terms?: RecordedTerm[];
   /** Epochs of FitNets stage 1 (hint pre-training) before the distillation epochs. */
   hintEpochs?: number;
   /** Masks from the student's exact zeros kept in the training graph (present only when set). */
@@ -174,10 +175,8 @@ function classSummary(errors: ClassErrors, classIndex: number): ClassSummary {
   return { samples, errors: errors.errors, errorPercent, classSamples: errors.perClass[classIndex]!.samples, classErrors: errors.perClass[classIndex]!.errors };
 }
 
-/** The objective's terms as metrics.json records them. */
-export function recordedTerms(terms: readonly WeightedTerm[]): NonNullable<DistillConfig['terms']> {
-  return terms.map((t) => ({ name: t.name, weight: t.weight, kind: t.term.kind, options: t.term.options }));
-}
+/** The objective's terms as metrics.json records them (src/distill/terms/objective.ts). */
+export { recordedTerms };
 
 export async function runDistillation(run: DistillationRunSpec): Promise<{ metrics: DistillMetrics; model: ModelProto }> {
   const { teacher, student, config, data, files, terms } = run;

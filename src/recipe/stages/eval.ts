@@ -2,13 +2,15 @@
  * The `eval` stage: what `retort eval MODEL --data NAME` reports — accuracy, NLL, Brier and ECE
  * with bootstrap intervals, per-class scores and fairness, size, MACs and ORT latency, optionally
  * robustness — for one model on the test split of a recipe data entry, as report.json and
- * report.html in the stage folder. Both call compareModels (src/report/compare.ts).
+ * report.html in the stage folder. Both call compareModels (src/report/compare.ts). On a text entry:
+ * a language model's validation loss and perplexity (evalText.ts).
  */
 import { join } from 'node:path';
 import { compareModels, writeReport, type ComparisonReport, type ModelEntry } from '../../report/index.js';
 import { testSetOf } from '../pipeline/data.js';
 import type { StageContext, StageKind } from '../pipeline/stageKind.js';
 import { evaluationSettingsOf, reportStageKwargsSchema, type ReportStageKwargs } from './evaluationKwargs.js';
+import { evaluateTextModel } from './evalText.js';
 
 
 /** The numbers a model's entry gives the manifest: cost and the main task metrics. */
@@ -39,7 +41,7 @@ export function writeStageReport(ctx: StageContext, report: ComparisonReport): R
 
 export const evalStage: StageKind<ReportStageKwargs> = {
   key: 'eval',
-  summary: 'Evaluate one model on the test split of a data entry, as `retort eval` does: accuracy, NLL, Brier, ECE with intervals, per-class scores, size, MACs, latency, optional robustness',
+  summary: 'Evaluate one model on the test split of a data entry, as `retort eval` does: accuracy, NLL, Brier, ECE with intervals, per-class scores, size, MACs, latency, optional robustness (a text entry: validation loss and perplexity of a language model)',
   inputs: [
     { name: 'model', kind: 'model', required: true, description: 'the ONNX classifier (first input: the samples, first output: the logits)' },
     { name: 'data', kind: 'data', required: true, description: 'the data entry whose test split scores it' },
@@ -50,6 +52,8 @@ export const evalStage: StageKind<ReportStageKwargs> = {
     const started = performance.now();
     const model = ctx.models.model!;
     const data = ctx.data.data!;
+    // A language model on a text entry: validation loss and perplexity (evalText.ts).
+    if (data.text) return evaluateTextModel(ctx, model, { name: data.name, text: data.text }, { title: kwargs.title, started });
     const name = model.label ?? 'model';
     const report = await compareModels({
       models: [{ path: model.path, name }],

@@ -106,6 +106,16 @@ export function scheduleSpecOf(s: FineTuneKwargs['schedule'], lrValue: number, s
   }
 }
 
+/**
+ * What a training stage's run records of its kwargs and context: epochs, batch size, seed, the
+ * optimizer, the schedule over the whole run (not a maxSteps budget), the budget and ORT threads.
+ */
+export function runSettingsOf(kwargs: Pick<FineTuneKwargs, 'epochs' | 'batchSize' | 'optimizer' | 'schedule' | 'maxSteps'>, ctx: Pick<StageContext, 'seed' | 'threads'>, stepsPerEpoch: number) {
+  const { epochs, batchSize } = kwargs;
+  const schedule = scheduleSpecOf(kwargs.schedule, kwargs.optimizer.kwargs.lr, stepsPerEpoch, epochs);
+  return { epochs, batchSize, seed: ctx.seed, optimizer: optimizerSpecOf(kwargs.optimizer), schedule, maxSteps: kwargs.maxSteps ?? null, threads: ctx.threads ?? 0 };
+}
+
 /** The Trainer's config for `trainSamples` training samples, checkpointing to the stage's checkpoint. */
 export function trainerConfigOf(t: FineTuneKwargs, ctx: Pick<StageContext, 'seed' | 'threads' | 'progress' | 'checkpoint'>, trainSamples: number): TrainerConfig {
   const stepsPerEpoch = batchCount(trainSamples, t.batchSize, true);

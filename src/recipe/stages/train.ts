@@ -5,21 +5,23 @@
  * training.json (what `retort train` writes as metrics.json: per-epoch history, test error, timings,
  * the full config; the runner writes the stage's summary numbers as metrics.json). It checkpoints to
  * ctx.checkpoint and, when an interrupted attempt left one, continues from it to the same result as
- * an uninterrupted run. Both call trainClassifier (src/train/classifierRun.ts).
+ * an uninterrupted run. Both call trainClassifier (src/train/classifierRun.ts); on a text entry,
+ * trainLanguageModel (trainText.ts), as `retort train --data text:PATH`.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
 import { modelInputDims } from '../../data/forModel.js';
 import { ARCHITECTURE_EXAMPLES, parseArchitecture } from '../../models/spec.js';
 import { runSteps, trainClassifier, type RunConfig, type TrainMetrics } from '../../train/classifierRun.js';
-import { readMetrics, type RunMetrics } from '../../train/epochLoop.js';
+import type { RunMetrics } from '../../train/epochLoop.js';
 import { modelToTrain, type ModelOrigin } from '../../train/modelSource.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import { RetortError } from '../../util/errors.js';
 import type { ModelInput, StageContext, StageData, StageKind, StageOutput } from '../pipeline/stageKind.js';
-import { finishCompressionStage, resumePoint } from './compressionOutput.js';
-import { optimizerSchema, optimizerSpecOf, scheduleSchema, scheduleSpecOf } from './fineTuneKwargs.js';
-import { resumable } from './resumable.js';
+import { finishCompressionStage } from './compressionOutput.js';
+import { optimizerSchema, runSettingsOf, scheduleSchema } from './fineTuneKwargs.js';
+import { resumableRun } from './resumable.js';
+import { languageModelStageMetrics, runTextTraining, textOf, textWindowShape } from './trainText.js';
 
 /** The training run's own record, rewritten after every epoch (an interrupted attempt's finished epochs are kept). */
 export const TRAINING_FILE = 'training.json';
@@ -50,6 +52,7 @@ const trainKwargsSchema = z.strictObject({
   clipNorm: z.number().positive().nullable().default(null).describe('clip all gradients together to this global L2 norm; null for none'),
   maxNorm: z.number().positive().nullable().default(null).describe("max-norm constraint (Srivastava et al. 2014): rescale each unit's incoming weights to L2 norm <= this after each update; null for none"),
   patience: z.number().int().positive().nullable().default(null).describe("stop when the validation loss has not improved for this many epochs (needs the data entry's validation split); null for none"),
+  ...textWindowShape,
 });
 
 export type TrainKwargs = z.infer<typeof trainKwargsSchema>;
@@ -64,8 +67,14 @@ export function modelOrigin(stage: string, input: ModelInput | undefined, arch: 
 
 async function runTrainStage(ctx: StageContext, kwargs: TrainKwargs) {
   const started = performance.now();
-  const { model, source } = modelToTrain(modelOrigin('train', ctx.models.model, kwargs.arch, 'model'), ctx.seed);
   const dataInput = ctx.data.data!;
+  const text = textOf(dataInput);
+  if (text) {
+    // A language model on a text entry: trainText.ts.
+    const run = await runTextTraining(ctx, kwargs, { name: dataInput.name, text }, modelOrigin('train', ctx.models.model, kwargs.arch, 'model'), { started, recordFile: TRAINING_FILE });
+    return finishTrainingStage(ctx, run, undefined, started, languageModelStageMetrics(run.metrics.validation));
+  }
+  const { model, source } = modelToTrain(modelOrigin('train', ctx.models.model, kwargs.arch, 'model'), ctx.seed);
   const data = dataInput.load(modelInputDims(model));
   if (kwargs.patience !== null && !data.validation) throw new RetortError('BAD_ARGUMENT', `train: kwargs.patience needs a validation split (data entry "${dataInput.name}" kwargs.validation > 0)`);
   const { stepsPerEpoch } = runSteps(data.train.length, { batchSize: kwargs.batchSize, epochs: kwargs.epochs, maxSteps: kwargs.maxSteps ?? null });
@@ -74,34 +83,16 @@ async function runTrainStage(ctx: StageContext, kwargs: TrainKwargs) {
     data: dataInput.name,
     limitTrain: null,
     validation: data.validation?.length ?? 0,
-    epochs: kwargs.epochs,
-    batchSize: kwargs.batchSize,
-    seed: ctx.seed,
-    optimizer: optimizerSpecOf(kwargs.optimizer),
-    schedule: scheduleSpecOf(kwargs.schedule, kwargs.optimizer.kwargs.lr, stepsPerEpoch, kwargs.epochs),
+    ...runSettingsOf(kwargs, ctx, stepsPerEpoch),
     clipNorm: kwargs.clipNorm,
     maxNorm: kwargs.maxNorm,
     patience: kwargs.patience,
     checkpointEvery: kwargs.checkpointEvery ?? stepsPerEpoch,
-    maxSteps: kwargs.maxSteps ?? null,
     provider: 'cpu',
-    threads: ctx.threads ?? 0,
     ...(kwargs.jitter > 0 ? { jitter: kwargs.jitter } : {}),
   };
   const files = { model: join(ctx.dir, 'model.onnx'), metrics: join(ctx.dir, TRAINING_FILE), checkpoint: ctx.checkpoint };
-  const { metrics, model: trained } = await resumable(ctx, 'train', resumePoint(ctx) !== undefined, (resume) =>
-    trainClassifier({
-      model,
-      config,
-      data,
-      files,
-      resume,
-      previous: resume ? readMetrics<TrainMetrics>(files.metrics) : null,
-      progress: ctx.progress ? 'auto' : 'silent',
-      note: ctx.log,
-      started,
-    }),
-  );
+  const { metrics, model: trained } = await resumableRun<TrainMetrics, Awaited<ReturnType<typeof trainClassifier>>>(ctx, 'train', files.metrics, (reporting) => trainClassifier({ model, config, data, files, ...reporting, started }));
   return finishTrainingStage(ctx, { model: trained, metrics, file: files.metrics }, data, started);
 }
 
@@ -112,7 +103,8 @@ async function runTrainStage(ctx: StageContext, kwargs: TrainKwargs) {
 export async function finishTrainingStage(
   ctx: StageContext,
   run: { model: ModelProto; metrics: RunMetrics & Pick<TrainMetrics, 'status' | 'resumedFromStep'>; file: string },
-  data: StageData,
+  /** Scores the model on its test split; undefined for text data (the caller's `extra` has the validation loss). */
+  data: StageData | undefined,
   started: number,
   extra: Record<string, unknown> = {},
 ): Promise<StageOutput> {
@@ -127,10 +119,10 @@ export async function finishTrainingStage(
 
 export const trainStage: StageKind<TrainKwargs> = {
   key: 'train',
-  summary: 'Train a built architecture (kwargs.arch) or an ONNX model (input `model`) on a data entry, as `retort train` does; checkpoints and resumes exactly',
+  summary: 'Train a built architecture (kwargs.arch) or an ONNX model (input `model`) on a data entry (classes, or a text file for a gpt language model), as `retort train` does; checkpoints and resumes exactly',
   inputs: [
-    { name: 'model', kind: 'model', required: false, description: 'an ONNX classifier to train further (first input: the samples, first output: the logits); else kwargs.arch is built' },
-    { name: 'data', kind: 'data', required: true, description: "the data entry: its training split (and validation split, if it holds one out) trains, its test split scores each epoch" },
+    { name: 'model', kind: 'model', required: false, description: 'an ONNX classifier (first input: the samples, first output: the logits) or language model (token ids in, logits out) to train further; else kwargs.arch is built' },
+    { name: 'data', kind: 'data', required: true, description: "the data entry: its training split (and validation split, if it holds one out) trains, its test split scores each epoch; a text entry trains a language model on random windows, its validation tokens score each epoch" },
   ],
   outputs: ['model', 'training'],
   kwargs: trainKwargsSchema,
