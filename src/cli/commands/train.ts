@@ -14,9 +14,9 @@ import { runSteps, trainClassifier, type RunConfig, type TrainMetrics } from '..
 import { modelToTrain } from '../../train/modelSource.js';
 import { RetortError } from '../../util/errors.js';
 import { formatFields, formatTable } from '../format.js';
-import { bad, choice, optimizationOptions, parseNumber, parseOptional, parseTrainingFlags, scheduleFor, validationSize as parseValidationSize, type TrainingFlags } from '../trainingOptions.js';
+import { bad, choice, optimizationOptions, parseNumber, parseOptional, parseTrainingFlags, scheduleFor, validationSize as parseValidationSize } from '../trainingOptions.js';
 import { commandRun, holdOutValidation, previousRun, printRun, requireCheckpoint } from '../trainingRun.js';
-import { addTextTrainingOptions, runTextTraining, type TextTrainingFlags } from '../textTraining.js';
+import { addTextTrainingOptions, runTextTraining, type TextTrainFlags } from '../textTraining.js';
 
 export type { EpochMetrics, ErrorSummary, RunConfig, TrainMetrics } from '../../train/classifierRun.js';
 
@@ -24,21 +24,8 @@ export const MODEL_FILE = 'model.onnx';
 export const METRICS_FILE = 'metrics.json';
 export const CHECKPOINT_FILE = 'checkpoint.ckpt';
 
-interface TrainFlags extends TrainingFlags, TextTrainingFlags {
-  model?: string;
-  arch?: string;
-  data: string;
-  out: string;
-  clipNorm?: string;
-  maxNorm?: string;
-  validation?: string;
-  patience?: string;
-  checkpointEvery?: string;
-  maxSteps?: string;
-  resume?: boolean;
-  limitTrain?: string;
-  provider: string;
-}
+/** `retort train`'s flags, the text options among them (textTraining.ts declares them for both paths). */
+type TrainFlags = TextTrainFlags;
 
 /** Fields a resumed run must share with the run that wrote the checkpoint (the Trainer checks the rest). */
 const RESUME_FIELDS = ['model', 'data', 'limitTrain', 'validation'] as const;
