@@ -17,29 +17,17 @@ import { evaluateClassifier, type Evaluation } from './evaluate.js';
 import { jitterAugmentation } from './jitter.js';
 import { maxNormConstraints } from './maxNormConstraints.js';
 import type { ModelSource } from './modelSource.js';
-import type { OptimizerSpec } from './optimizers/index.js';
 import type { ProgressMode } from './progress.js';
-import type { ScheduleSpec } from './schedules.js';
+import type { RecordedTrainingSettings } from './runSettings.js';
 import { Trainer, type TrainerConfig } from './trainer.js';
 
 /** Everything that decides the run, as recorded in metrics.json. */
-export interface RunConfig {
+export interface RunConfig extends RecordedTrainingSettings {
   model: ModelSource;
   data: string;
   limitTrain: number | null;
   validation: number;
-  epochs: number;
-  batchSize: number;
-  seed: number;
-  optimizer: OptimizerSpec;
-  schedule: ScheduleSpec;
-  clipNorm: number | null;
-  maxNorm: number | null;
-  patience: number | null;
-  checkpointEvery: number;
-  maxSteps: number | null;
   provider: Provider;
-  threads: number;
   /** Jitter of the training images by up to this many pixels (present only when used). */
   jitter?: number;
 }

@@ -22,13 +22,12 @@ import { epochsBefore, finishRun, trainEpochs, writeMetrics, type RunMetrics } f
 import type { LanguageModelEvaluation } from './evaluateLanguageModel.js';
 import { maxNormConstraints } from './maxNormConstraints.js';
 import { sha256, type ModelOrigin, type ModelSource } from './modelSource.js';
-import type { OptimizerSpec } from './optimizers/index.js';
 import type { ProgressMode } from './progress.js';
-import type { ScheduleSpec } from './schedules.js';
+import type { RecordedTrainingSettings } from './runSettings.js';
 import { Trainer, type EpochRecord, type LanguageModelData, type TrainerConfig } from './trainer.js';
 
 /** Everything that decides the run, as recorded in metrics.json. */
-export interface LanguageModelRunConfig {
+export interface LanguageModelRunConfig extends RecordedTrainingSettings {
   model: ModelSource;
   /** The data as given, `text:PATH`. */
   data: string;
@@ -40,17 +39,6 @@ export interface LanguageModelRunConfig {
   limitTokens: number | null;
   /** Batches of random windows per epoch. */
   stepsPerEpoch: number;
-  epochs: number;
-  batchSize: number;
-  seed: number;
-  optimizer: OptimizerSpec;
-  schedule: ScheduleSpec;
-  clipNorm: number | null;
-  maxNorm: number | null;
-  patience: number | null;
-  checkpointEvery: number;
-  maxSteps: number | null;
-  threads: number;
 }
 
 /** Next-token quality on the validation tokens. */

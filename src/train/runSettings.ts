@@ -5,8 +5,23 @@
  * whole one agree), and the default learning rate and momentum of each optimizer.
  */
 import { RetortError } from '../util/errors.js';
-import type { OPTIMIZER_KINDS } from './optimizers/index.js';
+import type { OPTIMIZER_KINDS, OptimizerSpec } from './optimizers/index.js';
 import type { ScheduleSpec } from './schedules.js';
+
+/** The settings every training run records in its metrics.json (classifier and language-model runs add their data's). */
+export interface RecordedTrainingSettings {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  optimizer: OptimizerSpec;
+  schedule: ScheduleSpec;
+  clipNorm: number | null;
+  maxNorm: number | null;
+  patience: number | null;
+  checkpointEvery: number;
+  maxSteps: number | null;
+  threads: number;
+}
 
 /** Peak learning rate when none is given: PyTorch's usual starting points for SGD and Adam. */
 export const DEFAULT_LR: Readonly<Record<(typeof OPTIMIZER_KINDS)[number], number>> = { sgd: 0.1, adam: 0.001, adamw: 0.001 };
