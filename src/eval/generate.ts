@@ -3,22 +3,20 @@
  * ids int64 [batch, seq] in, logits [batch, seq, vocab] out): each new token is sampled from the
  * logits at the last position of the window of the most recent `context` tokens.
  *
- * KV-cache-free: the whole window is run again for every token, so it works on any graph (a PyTorch
- * export included) at O(context) times the cost of a cached decoder. A model exported at one fixed
- * sequence length gets the window padded on the right; in a causal decoder position p attends only
- * to positions <= p, so the padding does not change the logits read at the window's last token.
+ * A retort-built GPT decodes with a KV cache (models/kvCacheDecoder.ts: the prompt once, then one
+ * token per step); any other graph (a PyTorch export, a quantized model) — or any model with
+ * `cache: false` — runs the whole window again for every token (models/decoding.ts), at O(context)
+ * times the cost. Both give the same tokens for the same seed.
  *
  * Sampling (temperature, top-k, greedy at temperature 0) is models/sampling.ts's; many prompts at
  * once: `sampleContinuations` there.
  */
 import { languageModelIo, windowLength } from '../data/text/forLanguageModel.js';
-import { encodeModel } from '../onnx/model.js';
 import type { ModelProto } from '../onnx/proto.js';
-import { Session } from '../runtime/session.js';
-import { int64Tensor } from '../runtime/tensors.js';
 import { RetortError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import { checkSampling, sampleNextToken, type SamplingOptions } from '../models/sampling.js';
+import { withDecoder } from '../models/decoding.js';
+import { checkSampling, sampleRows, type SamplingOptions } from '../models/sampling.js';
 
 // The sampling primitives live in models/sampling.ts so that distillation (a lower layer) can sample too.
 export { argmax, checkSampling, sampleNextToken, type SamplingOptions } from '../models/sampling.js';
@@ -31,6 +29,8 @@ export interface GenerationOptions extends SamplingOptions {
   /** Sample only ids below this (a tokenizer smaller than the model's vocabulary); default all. */
   vocabSize?: number;
   threads?: number;
+  /** Use the KV-cached decode step when the model allows it (default); false re-runs the window for every token. */
+  cache?: boolean;
   /** Called with each new token as it is chosen (streaming output). */
   onToken?: (id: number) => void;
 }
@@ -40,6 +40,10 @@ export interface Generation {
   tokens: Int32Array;
   newTokens: Int32Array;
   context: number;
+  /** Whether the KV-cached decode step ran. */
+  kvCache: boolean;
+  /** Why not, when the cache was wanted but the model does not allow it. */
+  kvCacheUnavailable?: string;
   seconds: number;
 }
 
@@ -57,23 +61,11 @@ export async function generateTokens(model: ModelProto, prompt: ArrayLike<number
   }
   const tokens = new Int32Array(prompt.length + maxNewTokens);
   tokens.set(Array.from(prompt));
-  const rng = new Rng(options.seed);
+  const loop = { ...options, limit, batchSize: 1, rngs: [new Rng(options.seed)], onToken: (_row: number, id: number) => options.onToken?.(id) };
   const started = performance.now();
-  const session = await Session.create(encodeModel(model), { name: 'language model', threads: options.threads ?? 0 });
-  try {
-    for (let n = prompt.length; n < tokens.length; n++) {
-      const window = tokens.subarray(Math.max(0, n - context), n);
-      const length = io.fixedLength ?? window.length;
-      const ids = new BigInt64Array(length); // right padding with id 0 for fixed-length models
-      for (let t = 0; t < window.length; t++) ids[t] = BigInt(window[t]!);
-      const logits = (await session.run({ [io.input]: int64Tensor(ids, [1, length]) }, [io.output]))[io.output]!.data as Float32Array;
-      const vocab = logits.length / length;
-      const row = logits.subarray((window.length - 1) * vocab, (window.length - 1) * vocab + Math.min(vocab, limit));
-      tokens[n] = sampleNextToken(row, options, rng);
-      options.onToken?.(tokens[n]!);
-    }
-  } finally {
-    await session.dispose();
-  }
-  return { tokens, newTokens: tokens.subarray(prompt.length), context, seconds: (performance.now() - started) / 1000 };
+  const kv = await withDecoder(model, io, context, options, async (decoder, kvCacheUnavailable) => {
+    await sampleRows(decoder, tokens, prompt.length, tokens.length, loop);
+    return { kvCache: decoder.cached, ...(kvCacheUnavailable !== undefined ? { kvCacheUnavailable } : {}) };
+  });
+  return { tokens, newTokens: tokens.subarray(prompt.length), context, ...kv, seconds: (performance.now() - started) / 1000 };
 }

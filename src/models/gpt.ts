@@ -11,6 +11,7 @@
  */
 import { DataType } from '../onnx/dtype.js';
 import type { ModelProto } from '../onnx/proto.js';
+import type { AttentionCache } from './transformer/attention.js';
 import { transformerBlock } from './transformer/block.js';
 import { describeSize, finishModel, resolveSize, type TransformerSize } from './transformer/config.js';
 import { causalMask, positionIds, tokenAndPositionEmbedding } from './transformer/embeddings.js';
@@ -28,38 +29,75 @@ export interface GptOptions extends TransformerSize {
   seed: number;
 }
 
+/** One block's sizes. After structured pruning they differ per block and some blocks are gone, so they are read from the weights (transformer/gptShape.ts). */
+export interface GptBlockShape {
+  /** The block's name index (`blocks.{index}`); dropped blocks leave gaps. */
+  index: number;
+  heads: number;
+  headDim: number;
+  mlpWidth: number;
+}
+
+/** Everything that sizes a GPT graph. */
+export interface GptShape {
+  dim: number;
+  context: number;
+  vocabSize: number;
+  tiedHead: boolean;
+  dropout: number;
+  blocks: readonly GptBlockShape[];
+}
+
+/** What the layers read besides the token ids: position ids, the boolean attention mask, and in a decode step each block's key/value cache. */
+export interface GptWiring {
+  positions: string;
+  mask: string;
+  /** The cache of the `layer`-th block (0-based over `blocks`, gaps left out). */
+  cache?: (layer: number) => AttentionCache;
+}
+
 export function buildGpt(options: GptOptions): ModelProto {
   const size = resolveSize('GPT', options);
-  const { layers, dim, context, vocabSize, dropout } = size;
   const tied = options.tiedHead ?? false;
   const t = new TransformerGraph('gpt', [tensorInfo(INPUT_IDS, DataType.INT64, [BATCH_DIM, SEQUENCE_DIM])], options.seed);
+  const blocks = Array.from({ length: size.layers }, (_, index) => ({ index, heads: size.heads, headDim: size.dim / size.heads, mlpWidth: size.mlpWidth }));
+  gptForward(t, { dim: size.dim, context: size.context, vocabSize: size.vocabSize, tiedHead: tied, dropout: size.dropout, blocks });
+  const doc = `GPT decoder: ${describeSize(size)}, ${tied ? 'tied' : 'untied'} head`;
+  return finishModel(t, [tensorInfo(LOGITS, DataType.FLOAT, [BATCH_DIM, SEQUENCE_DIM, size.vocabSize])], doc);
+}
 
+/** The whole forward graph on `input_ids` [batch, seq]: positions 0..seq-1, the causal mask, and the layers. */
+export function gptForward(t: TransformerGraph, shape: GptShape): void {
   const positions = positionIds(t, INPUT_IDS);
-  const mask = causalMask(t, positions);
-  const summed = tokenAndPositionEmbedding(t, INPUT_IDS, positions, { vocabSize, context, dim, std: GPT_INIT_STD }, dropout > 0 ? 'embed.sum' : EMBED);
+  gptLayers(t, shape, { positions, mask: causalMask(t, positions) });
+}
+
+/** Embeddings, blocks, final LayerNorm and head on `input_ids`, writing `logits`; parameters are drawn (or, in a TransformerGraph that reuses weights, looked up) in this order. */
+export function gptLayers(t: TransformerGraph, shape: GptShape, wiring: GptWiring): void {
+  const { dim, context, vocabSize, dropout, blocks } = shape;
+  const summed = tokenAndPositionEmbedding(t, INPUT_IDS, wiring.positions, { vocabSize, context, dim, std: GPT_INIT_STD }, dropout > 0 ? 'embed.sum' : EMBED);
   let x = dropout > 0 ? t.dropout('embed.dropout', summed, dropout, EMBED) : summed;
 
-  const residualStd = GPT_INIT_STD / Math.sqrt(2 * layers);
-  for (let i = 0; i < layers; i++) {
-    x = transformerBlock(t, i, x, {
+  const residualStd = GPT_INIT_STD / Math.sqrt(2 * blocks.length);
+  blocks.forEach((block, layer) => {
+    x = transformerBlock(t, block.index, x, {
       dim,
-      heads: size.heads,
-      mlpWidth: size.mlpWidth,
+      heads: block.heads,
+      headDim: block.headDim,
+      mlpWidth: block.mlpWidth,
       dropout,
       norm: 'pre',
       epsilon: GPT_LAYER_NORM_EPSILON,
-      mask,
+      mask: wiring.mask,
       weightStd: GPT_INIT_STD,
       residualStd,
+      cache: wiring.cache?.(layer),
     });
-  }
+  });
   x = t.layerNorm(FINAL_NORM, x, dim, GPT_LAYER_NORM_EPSILON);
   // GPT-2's head has no bias. Tied: logits = x · tok_embᵀ.
-  const headWeight = tied
+  const headWeight = shape.tiedHead
     ? t.node('Transpose', `${HEAD}.tied_weight`, [`${TOKEN_EMBEDDING}.weight`], { perm: [1, 0] })
     : t.parameter(`${HEAD}.weight`, [dim, vocabSize], { std: GPT_INIT_STD });
   t.node('MatMul', HEAD, [x, headWeight], undefined, LOGITS);
-
-  const doc = `GPT decoder: ${describeSize(size)}, ${tied ? 'tied' : 'untied'} head`;
-  return finishModel(t, [tensorInfo(LOGITS, DataType.FLOAT, [BATCH_DIM, SEQUENCE_DIM, vocabSize])], doc);
 }

@@ -7,19 +7,20 @@
  * kept (Fan et al. 2018, "Hierarchical Neural Story Generation"), softmax, one draw from a seeded
  * generator; temperature 0 is greedy decoding (argmax, the lowest id among ties).
  *
- * `sampleContinuations` continues many prompts at once, KV-cache-free: every new token re-runs the
- * window of the most recent `context` tokens of all rows in one ORT call [rows, window]. A model
- * exported at one fixed sequence length gets the window padded on the right; in a causal decoder
- * position p attends only to positions <= p, so the padding does not change the logits read at the
- * window's last token.
+ * `sampleContinuations` continues many prompts at once, each new token drawn from the logits after
+ * the window of the most recent `context` tokens. The logits come from a decoder (models/decoding.ts):
+ * the KV-cached decode step when the model is a retort-built GPT (models/kvCacheDecoder.ts: the prompt
+ * once, then one token per ORT call), else — or with `cache: false` — the whole window of all rows
+ * re-run in one ORT call [rows, window] per token. Both give the same tokens for the same seed: the
+ * sampling below, and each row's generator, do not depend on where the logits came from.
  */
 import { languageModelIo, windowLength, type LanguageModelIo } from '../data/text/forLanguageModel.js';
-import { encodeModel } from '../onnx/model.js';
 import type { ModelProto } from '../onnx/proto.js';
-import { Session } from '../runtime/session.js';
-import { int64Tensor } from '../runtime/tensors.js';
+import type { Session } from '../runtime/session.js';
 import { RetortError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
+import { windowDecoder, withDecoder, type NextTokenDecoder } from './decoding.js';
+import type { KvCache } from './kvCacheDecoder.js';
 
 export interface SamplingOptions {
   /** Divides the logits; 0 picks the most likely token (greedy). */
@@ -71,6 +72,11 @@ export interface ContinuationOptions extends SamplingOptions {
   /** Rows per ORT call; default all rows in one call. */
   batchSize?: number;
   threads?: number;
+  /**
+   * Use the KV-cached decode step when the model allows it (a retort-built GPT), else re-run the
+   * window for every token; false always re-runs the window. Same tokens either way. Default true.
+   */
+  cache?: boolean;
 }
 
 /** A row's generator seed: a hash of (seed, row), so neighbouring rows get unrelated streams (mulberry32 seeds that differ by its increment would give shifted copies). */
@@ -83,12 +89,51 @@ export function rowSeed(seed: number, row: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
+/** How the loop samples, beyond the temperature and top-k. */
+export interface SamplingLoop extends SamplingOptions {
+  /** Sample only ids below this. */
+  limit: number;
+  /** Rows per decoder batch. */
+  batchSize: number;
+  /** Row r's generator. */
+  rngs: readonly Rng[];
+  /** Called with each new token as it is chosen. */
+  onToken?: (row: number, id: number) => void;
+}
+
 /**
- * `count` prompts of `promptLength` tokens each (row-major in `prompts`), each continued by
- * `options.newTokens` sampled tokens: [count, promptLength + newTokens], row-major. Runs on an open
- * session of a language model whose I/O is `io`.
+ * Completes `rows` ([count, length] row-major, the first `promptLength` tokens of each set) in place,
+ * batch by batch, each token drawn from the decoder's logits by the row's own generator.
  */
-export async function sampleContinuationsWith(session: Session, io: LanguageModelIo, prompts: Int32Array, promptLength: number, options: ContinuationOptions): Promise<Int32Array> {
+export async function sampleRows(decoder: NextTokenDecoder, rows: Int32Array, promptLength: number, length: number, loop: SamplingLoop): Promise<void> {
+  const count = rows.length / length;
+  const { batchSize, limit, rngs } = loop;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RetortError('BAD_ARGUMENT', `Batch size ${batchSize} must be a positive integer`);
+  for (let first = 0; first < count; first += batchSize) {
+    const batch = Math.min(batchSize, count - first);
+    const tokens = rows.subarray(first * length, (first + batch) * length);
+    const step = decoder.begin(tokens, batch, length);
+    for (let n = promptLength; n < length; n++) {
+      const logitsOf = await step(n);
+      for (let r = 0; r < batch; r++) {
+        const logits = logitsOf(r);
+        const id = sampleNextToken(logits.subarray(0, Math.min(logits.length, limit)), loop, rngs[first + r]!);
+        tokens[r * length + n] = id;
+        loop.onToken?.(first + r, id);
+      }
+    }
+  }
+}
+
+/** The checked request: the prompts laid out as rows to complete, and how to sample them. */
+interface Request {
+  rows: Int32Array;
+  length: number;
+  context: number;
+  loop: SamplingLoop;
+}
+
+function checkRequest(io: LanguageModelIo, prompts: Int32Array, promptLength: number, options: ContinuationOptions): Request {
   checkSampling(options);
   const { newTokens } = options;
   if (!(Number.isInteger(newTokens) && newTokens >= 0)) throw new RetortError('BAD_ARGUMENT', `Number of new tokens ${newTokens} must be a whole number >= 0`);
@@ -103,38 +148,27 @@ export async function sampleContinuationsWith(session: Session, io: LanguageMode
   const length = promptLength + newTokens;
   const rows = new Int32Array(count * length);
   for (let r = 0; r < count; r++) rows.set(prompts.subarray(r * promptLength, (r + 1) * promptLength), r * length);
-  const batchSize = options.batchSize ?? Math.max(1, count);
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RetortError('BAD_ARGUMENT', `Batch size ${batchSize} must be a positive integer`);
   const rngs = Array.from({ length: count }, (_, r) => new Rng(rowSeed(options.seed, r)));
-  for (let first = 0; first < count; first += batchSize) {
-    const batch = Math.min(batchSize, count - first);
-    for (let n = promptLength; n < length; n++) {
-      const start = Math.max(0, n - context);
-      const window = n - start;
-      const width = io.fixedLength ?? window;
-      const ids = new BigInt64Array(batch * width); // right padding with id 0 for fixed-length models
-      for (let r = 0; r < batch; r++) {
-        const row = (first + r) * length;
-        for (let t = 0; t < window; t++) ids[r * width + t] = BigInt(rows[row + start + t]!);
-      }
-      const logits = (await session.run({ [io.input]: int64Tensor(ids, [batch, width]) }, [io.output]))[io.output]!.data as Float32Array;
-      const vocab = logits.length / (batch * width);
-      for (let r = 0; r < batch; r++) {
-        const at = (r * width + window - 1) * vocab;
-        rows[(first + r) * length + n] = sampleNextToken(logits.subarray(at, at + Math.min(vocab, limit)), options, rngs[first + r]!);
-      }
-    }
-  }
+  return { rows, length, context, loop: { ...options, limit, batchSize: options.batchSize ?? Math.max(1, count), rngs } };
+}
+
+/**
+ * `count` prompts of `promptLength` tokens each (row-major in `prompts`), each continued by
+ * `options.newTokens` sampled tokens: [count, promptLength + newTokens], row-major. Runs on an open
+ * session of a language model whose I/O is `io`, or on `kvCache` (the same model's decode step) when
+ * one is given and `options.cache` is not false.
+ */
+export async function sampleContinuationsWith(session: Session, io: LanguageModelIo, prompts: Int32Array, promptLength: number, options: ContinuationOptions, kvCache?: KvCache): Promise<Int32Array> {
+  const { rows, length, context, loop } = checkRequest(io, prompts, promptLength, options);
+  const decoder = kvCache !== undefined && options.cache !== false ? kvCache.decoder(context) : windowDecoder(session, io, context);
+  await sampleRows(decoder, rows, promptLength, length, loop);
   return rows;
 }
 
-/** `sampleContinuationsWith` on a session of `model` opened for the call. */
+/** `sampleContinuationsWith` on `model`, KV-cached when it allows (and `options.cache` is not false), with sessions opened for the call. */
 export async function sampleContinuations(model: ModelProto, prompts: Int32Array, promptLength: number, options: ContinuationOptions): Promise<Int32Array> {
   const io = languageModelIo(model);
-  const session = await Session.create(encodeModel(model), { name: 'language model', threads: options.threads ?? 0 });
-  try {
-    return await sampleContinuationsWith(session, io, prompts, promptLength, options);
-  } finally {
-    await session.dispose();
-  }
+  const { rows, length, context, loop } = checkRequest(io, prompts, promptLength, options);
+  await withDecoder(model, io, context, options, (decoder) => sampleRows(decoder, rows, promptLength, length, loop));
+  return rows;
 }

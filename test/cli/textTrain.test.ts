@@ -66,6 +66,9 @@ test('fine-tuning gpt_tiny on a text file writes the model with its vocabulary a
   assert.equal(json.newTokens, 30);
   assert.equal(json.text, json.prompt + json.completion);
   assert.match(json.tokenizer, /metadata retort\.tokenizer/);
+  // gpt_tiny (a PyTorch export) allows no decode step: the window is re-run for every token.
+  assert.equal(json.kvCache, false);
+  assert.match(json.kvCacheUnavailable ?? '', /not a retort GPT/);
   const greedy = retort('generate', path.join(out, 'model.onnx'), '--prompt', 'ROMEO:', '--tokens', '20', '--temperature', '0');
   const topOne = retort('generate', path.join(out, 'model.onnx'), '--prompt', 'ROMEO:', '--tokens', '20', '--top-k', '1', '--seed', '8');
   assert.equal(greedy.stdout, topOne.stdout);
@@ -81,7 +84,12 @@ test('a retort-built GPT on bytes: the vocabulary is 256 and the context is writ
   assert.equal(model.metadataProps.find((p) => p.key === CONTEXT_METADATA_KEY)?.value, '16');
   const g = retort('generate', path.join(out, 'model.onnx'), '--prompt', 'KING', '--tokens', '12', '--json');
   assert.equal(g.status, 0, g.stderr);
-  assert.equal((JSON.parse(g.stdout) as GenerateResult).context, 16);
+  const cached = JSON.parse(g.stdout) as GenerateResult;
+  assert.equal(cached.context, 16);
+  // The trained, exported GPT decodes with the KV cache; --no-kv-cache re-runs the window, same text.
+  assert.equal(cached.kvCache, true, cached.kvCacheUnavailable ?? '');
+  const windowed = JSON.parse(retort('generate', path.join(out, 'model.onnx'), '--prompt', 'KING', '--tokens', '12', '--json', '--no-kv-cache').stdout) as GenerateResult;
+  assert.deepEqual([windowed.kvCache, windowed.kvCacheUnavailable, windowed.completion], [false, null, cached.completion]);
 });
 
 test('an interrupted text run resumed with --resume ends with the same model as a straight run', () => {

@@ -21,6 +21,7 @@ interface GenerateFlags {
   vocab?: string;
   context?: string;
   threads: string;
+  kvCache: boolean;
   json?: boolean;
 }
 
@@ -36,6 +37,10 @@ export interface GenerateResult {
   temperature: number;
   topK: number | null;
   context: number;
+  /** Whether the KV-cached decode step ran (else the window was re-run for every token). */
+  kvCache: boolean;
+  /** Why the model allows no KV cache, when it was not turned off. */
+  kvCacheUnavailable: string | null;
   seconds: number;
   tokensPerSecond: number;
 }
@@ -61,6 +66,7 @@ async function runGenerate(modelPath: string, flags: GenerateFlags): Promise<voi
     ...(context !== null ? { context } : {}),
     vocabSize: tokenizer.vocabSize,
     threads,
+    cache: flags.kvCache,
   });
   const completion = tokenizer.decode(generation.newTokens);
   const result: GenerateResult = {
@@ -74,6 +80,8 @@ async function runGenerate(modelPath: string, flags: GenerateFlags): Promise<voi
     temperature,
     topK,
     context: generation.context,
+    kvCache: generation.kvCache,
+    kvCacheUnavailable: generation.kvCacheUnavailable ?? null,
     seconds: generation.seconds,
     tokensPerSecond: generation.newTokens.length / Math.max(1e-9, generation.seconds),
   };
@@ -83,7 +91,8 @@ async function runGenerate(modelPath: string, flags: GenerateFlags): Promise<voi
   }
   process.stdout.write(result.text + '\n');
   const sampling = temperature === 0 ? 'greedy' : `temperature ${temperature}${topK !== null ? `, top-k ${topK}` : ''}, seed ${seed}`;
-  process.stderr.write(`${result.newTokens} tokens in ${result.seconds.toFixed(2)} s (${Math.round(result.tokensPerSecond)} tokens/s; ${sampling}; window ${result.context})\n`);
+  const decoding = result.kvCache ? 'KV cache' : `no KV cache${result.kvCacheUnavailable !== null ? ` (${result.kvCacheUnavailable})` : ''}`;
+  process.stderr.write(`${result.newTokens} tokens in ${result.seconds.toFixed(2)} s (${Math.round(result.tokensPerSecond)} tokens/s; ${sampling}; window ${result.context}; ${decoding})\n`);
 }
 
 export function registerGenerate(program: Command): void {
@@ -91,8 +100,11 @@ export function registerGenerate(program: Command): void {
     .command('generate')
     .description(
       'Continue a prompt with a language model (token ids int64 [batch, seq] in, logits [batch, seq, vocab] out), one token at a time: ' +
-        'the last --context tokens are run again for each new token (no KV cache) and the next token is drawn from softmax(logits / temperature), ' +
-        'restricted to the top k, by a seeded generator. The tokenizer is read from --vocab, else the model\'s metadata, else MODEL.vocab.json beside it ' +
+        'each new token is drawn from softmax(logits / temperature) at the end of the window of the last --context tokens, ' +
+        'restricted to the top k, by a seeded generator. A retort-built GPT (trained, exported or structurally pruned) decodes with a KV cache: the prompt once, ' +
+        'then one token per step, until the text outgrows the window (positions then shift, so the window is re-run each step); ' +
+        'other models (PyTorch exports, quantized models) re-run the whole window for every token, which gives the same text more slowly. ' +
+        'The tokenizer is read from --vocab, else the model\'s metadata, else MODEL.vocab.json beside it ' +
         '(retort train --data text:PATH writes both).',
     )
     .argument('<model>', 'ONNX language model')
@@ -104,6 +116,7 @@ export function registerGenerate(program: Command): void {
     .option('--vocab <file>', 'vocabulary JSON (retort-vocab) to use instead of the one the model carries')
     .option('--context <n>', "window length in tokens (default the model's: its fixed sequence length or metadata retort.context)")
     .option('--threads <n>', 'ORT intra-op threads, 0 to let ORT choose', '0')
+    .option('--no-kv-cache', 're-run the whole window for every token even where a KV cache is possible (same text, slower; to compare or to rule the cache out)')
     .option('--json', 'print the prompt, completion and settings as JSON')
     .action(async (model: string, flags: GenerateFlags) => runGenerate(model, flags));
 }

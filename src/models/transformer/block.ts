@@ -5,7 +5,7 @@
  * BERT). Names: `blocks.i.ln1`, `blocks.i.attn.*`, `blocks.i.ln2`, `blocks.i.mlp.fc1|gelu|fc2`, and
  * the block's output `blocks.i`.
  */
-import { selfAttention } from './attention.js';
+import { selfAttention, type AttentionCache } from './attention.js';
 import type { TransformerGraph } from './layers.js';
 import { blockName } from './names.js';
 
@@ -14,6 +14,8 @@ export type NormPlacement = 'pre' | 'post';
 export interface BlockOptions {
   dim: number;
   heads: number;
+  /** Width of one head; default dim / heads. */
+  headDim?: number;
   /** Hidden width of the MLP (4·dim in GPT-2 and BERT). */
   mlpWidth: number;
   /** Dropout on attention probabilities and on each sublayer's output before its residual sum. */
@@ -27,6 +29,8 @@ export interface BlockOptions {
   weightStd: number;
   /** Std of the weights that write into the residual stream (attention out, fc2). */
   residualStd: number;
+  /** The attention's key/value cache in a decode step (transformer/decodeStep.ts). */
+  cache?: AttentionCache;
 }
 
 /** fc1 → GELU → fc2 on x [batch, seq, dim]. */
@@ -40,7 +44,16 @@ export function transformerBlock(t: TransformerGraph, index: number, x: string, 
   const name = blockName(index);
   const { dim, dropout, epsilon } = options;
   const attention = (input: string): string => {
-    const out = selfAttention(t, `${name}.attn`, input, { dim, heads: options.heads, mask: options.mask, dropout, weightStd: options.weightStd, outputStd: options.residualStd });
+    const out = selfAttention(t, `${name}.attn`, input, {
+      dim,
+      heads: options.heads,
+      headDim: options.headDim,
+      mask: options.mask,
+      dropout,
+      weightStd: options.weightStd,
+      outputStd: options.residualStd,
+      cache: options.cache,
+    });
     return t.maybeDropout(`${name}.attn.resid_dropout`, out, dropout);
   };
   const feedForward = (input: string): string => t.maybeDropout(`${name}.mlp.dropout`, mlp(t, `${name}.mlp`, input, options), dropout);
