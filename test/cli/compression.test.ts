@@ -7,6 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { decodeDeepCompressed } from '../../src/encode/dcFormat.js';
 import { encodeModel, loadModel } from '../../src/onnx/model.js';
+import { readTensor } from '../../src/onnx/tensor.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 
 const cli = path.resolve('dist/src/cli/main.js');
@@ -30,6 +31,21 @@ test('the three compression commands write what they report, and reject wrong op
     assert.equal(deep.status, 0, deep.stderr);
     const decoded = decodeDeepCompressed(readFileSync(path.join(dir, 'dc', 'model.retort-dc')));
     assert.deepEqual(encodeModel(decoded), encodeModel(loadModel(path.join(dir, 'dc', 'model.onnx'))));
+    // Han et al.'s per-layer sparsities: named layers take their own, the others stay dense.
+    const perLayer = retort('compress-deep', path.join(fixturesDir, 'mlp.onnx'), '--out', path.join(dir, 'dc-layers'), '--layer-sparsity', 'l1.weight=0.92,l2.weight=0.5', '--json');
+    assert.equal(perLayer.status, 0, perLayer.stderr);
+    const zeros = (name: string) => {
+      const w = loadModel(path.join(dir, 'dc-layers', 'pruned.onnx')).graph!.initializer.find((t) => t.name === name)!;
+      const values = readTensor(w);
+      return values.filter((v) => v === 0).length / values.length;
+    };
+    assert.ok(Math.abs(zeros('l1.weight') - 0.92) < 0.001, `l1: ${zeros('l1.weight')}`);
+    assert.ok(Math.abs(zeros('l2.weight') - 0.5) < 0.001, `l2: ${zeros('l2.weight')}`);
+    assert.equal(zeros('l3.weight'), 0);
+    assert.deepEqual((JSON.parse(perLayer.stdout) as { layerSparsity: unknown }).layerSparsity, { 'l1.weight': 0.92, 'l2.weight': 0.5 });
+    const unknownLayer = retort('compress-deep', path.join(fixturesDir, 'mlp.onnx'), '--out', path.join(dir, 'dc-x'), '--layer-sparsity', 'fc9=0.5');
+    assert.equal(unknownLayer.status, 2);
+    assert.match(unknownLayer.stderr, /"fc9": no such prunable layer; layers \(weight \/ node\): l1\.weight/);
 
     assert.equal(retort('factorize', lenet, '--out', path.join(dir, 'x.onnx')).status, 2);
     assert.equal(retort('prune-structured', lenet, '--out', path.join(dir, 'x.onnx'), '--importance', 'taylor').status, 2);

@@ -8,15 +8,16 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { deepCompress, deepCompressionSummary, type PruneStage } from '../../encode/index.js';
 import { loadModel, saveModel } from '../../onnx/model.js';
-import { magnitudePrune } from '../../prune/prune.js';
+import { prune as pruneWeights } from '../../prune/prune.js';
 import { retrainWithMasks } from '../../prune/maskedTraining.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { fineTuneConfig, loadDataFor, pct, testAccuracy, type FineTuneFlags } from '../compressionData.js';
 import { formatFields, formatTable } from '../format.js';
+import { LAYER_SPARSITY_HELP, parseLayerSparsity } from '../layerSparsity.js';
 import { bad, parseNumber } from '../trainingOptions.js';
 
 interface Flags {
-  out?: string; sparsity: string; clustersConv: string; clustersFc: string; indexBitsConv: string; indexBitsFc: string; data?: string;
+  out?: string; sparsity?: string; layerSparsity?: string; clustersConv: string; clustersFc: string; indexBitsConv: string; indexBitsFc: string; data?: string;
   pruneEpochs: string; fineTuneEpochs: string; lr: string; batchSize: string; seed: string; threads: string; json?: boolean;
 }
 
@@ -26,7 +27,8 @@ export function registerCompressDeep(program: Command): void {
     .description('Deep Compression (Han et al. 2016): prune by magnitude (+ masked retraining), share weights by per-layer k-means (+ centroid fine-tuning), Huffman-code indices and positions; writes DIR/model.retort-dc, DIR/model.onnx (what it decodes to), DIR/pruned.onnx and DIR/report.json')
     .argument('<model>', 'ONNX model file')
     .option('--out <dir>', 'output folder (required)')
-    .option('--sparsity <x>', 'fraction of each layer\'s weights pruned by magnitude, in [0, 1)', '0.9')
+    .option('--sparsity <x>', 'fraction of each layer\'s weights pruned by magnitude, in [0, 1) (default 0.9; 0 for the layers --layer-sparsity does not name)')
+    .option('--layer-sparsity <list>', `${LAYER_SPARSITY_HELP}; they override --sparsity for those layers`)
     .option('--clusters-conv <n>', 'k-means clusters per conv layer (the paper: 256)', '256')
     .option('--clusters-fc <n>', 'k-means clusters per fc layer (the paper: 32)', '32')
     .option('--index-bits-conv <n>', 'relative-index width for conv layers (the paper: 8)', '8')
@@ -41,7 +43,9 @@ export function registerCompressDeep(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (modelPath: string, flags: Flags) => {
       if (!flags.out) throw bad('--out <dir> is required');
-      const sparsity = Number(flags.sparsity);
+      const perLayer = flags.layerSparsity === undefined ? undefined : parseLayerSparsity(flags.layerSparsity);
+      // With per-layer sparsities, the layers not named stay dense unless --sparsity is given (as in retort prune).
+      const sparsity = flags.sparsity === undefined ? (perLayer ? 0 : 0.9) : Number(flags.sparsity);
       if (!(sparsity >= 0 && sparsity < 1)) throw bad(`--sparsity "${flags.sparsity}": expected a fraction in [0, 1)`);
       const pruneEpochs = parseNumber('--prune-epochs', flags.pruneEpochs, 'nonnegative-int');
       const centroidEpochs = parseNumber('--fine-tune-epochs', flags.fineTuneEpochs, 'nonnegative-int');
@@ -54,7 +58,7 @@ export function registerCompressDeep(program: Command): void {
       const model = loadModel(resolve(modelPath));
       const data = flags.data ? loadDataFor(flags.data, model) : undefined;
       const prune: PruneStage = async (m) => {
-        const pruned = magnitudePrune(m, { sparsity });
+        const pruned = pruneWeights(m, { importance: { method: 'magnitude' }, selection: { pattern: 'unstructured', sparsity, scope: 'layer', ...(perLayer ? { perLayer } : {}) } });
         if (pruneEpochs === 0 || !data) return pruned.model;
         return (await retrainWithMasks(pruned.model, pruned.masks, fineTuneConfig(train(pruneEpochs)), { train: data.train })).trainedModel;
       };
@@ -77,7 +81,7 @@ export function registerCompressDeep(program: Command): void {
         accuracy.pruned = await testAccuracy(result.pruned, data, threads);
         accuracy.compressed = await testAccuracy(result.model, data, threads);
       }
-      const report = { model: modelPath, sparsity, originalBytes: summary.originalBytes, compressedBytes: summary.compressedBytes, layers: summary.layers, total: summary.total, accuracy, fineTuneHistory: result.fineTuneHistory };
+      const report = { model: modelPath, sparsity, layerSparsity: perLayer ?? null, originalBytes: summary.originalBytes, compressedBytes: summary.compressedBytes, layers: summary.layers, total: summary.total, accuracy, fineTuneHistory: result.fineTuneHistory };
       writeFileAtomic(join(dir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
       if (flags.json) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');

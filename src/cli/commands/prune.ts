@@ -20,6 +20,7 @@ import { sparsityReport, type SparsityReport } from '../../prune/sparsity.js';
 import { fineTuneConfig } from '../compressionData.js';
 import { formatBytes, formatFields, formatTable } from '../format.js';
 import { bad, choice, parseNumber } from '../trainingOptions.js';
+import { LAYER_SPARSITY_HELP, parseLayerSparsity } from '../layerSparsity.js';
 
 const PATTERNS = ['unstructured', '2:4'] as const;
 const SCOPES: readonly PruningScope[] = ['layer', 'global', 'row'];
@@ -68,20 +69,6 @@ function pruningSchedule(kind: PruningScheduleKind, rounds: number | undefined):
     case 'agp': return { kind, updates: rounds ?? 10 };
     case 'lottery': return { kind, rounds };
   }
-}
-
-/** `conv1=0.34,fc1.weight=0.92`: sparsities of named layers (weight or node names). */
-function parseLayerSparsity(text: string): Record<string, number> {
-  const perLayer: Record<string, number> = {};
-  for (const item of text.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
-    const eq = item.lastIndexOf('=');
-    const name = eq > 0 ? item.slice(0, eq).trim() : '';
-    if (name === '') throw bad(`--layer-sparsity "${item}": expected NAME=FRACTION, e.g. conv1=0.34,fc1=0.92`);
-    if (Object.hasOwn(perLayer, name)) throw bad(`--layer-sparsity: layer "${name}" given twice`);
-    perLayer[name] = parseNumber(`--layer-sparsity ${name}`, item.slice(eq + 1).trim(), 'nonnegative');
-  }
-  if (Object.keys(perLayer).length === 0) throw bad('--layer-sparsity: expected NAME=FRACTION pairs, e.g. conv1=0.34,fc1=0.92');
-  return perLayer;
 }
 
 async function runPrune(modelPath: string, flags: PruneFlags, argv: readonly string[]): Promise<void> {
@@ -158,7 +145,7 @@ export function registerPrune(program: Command): void {
     .requiredOption('--out <file>', 'where to write the pruned ONNX model')
     .option('--method <name>', `importance: ${IMPORTANCE_METHODS.join(', ')} (han: |w| / std of its layer, Han et al. 2015; movement: -W * dL/dW summed over fine-tuning, Sanh et al. 2020; wanda: |W| * input-feature norm on --calibration-size training images, Sun et al. 2023)`, 'magnitude')
     .option('--sparsity <x>', 'fraction of the prunable weights to prune, in [0, 1) (default 0.5)')
-    .option('--layer-sparsity <list>', 'per-layer sparsities NAME=FRACTION,... by weight or node name (e.g. conv1=0.34,conv2=0.88,fc1=0.92,fc2=0.81, Han et al. 2016 for LeNet-5); they override --sparsity for those layers, the others take --sparsity (default 0 with this flag); oneshot schedule, layer or row scope')
+    .option('--layer-sparsity <list>', `${LAYER_SPARSITY_HELP}; they override --sparsity for those layers, the others take --sparsity (default 0 with this flag); oneshot schedule, layer or row scope`)
     .option('--quality <q>', 'han only: prune |w| < q * std of its layer (Han et al.\'s quality parameter) instead of a target sparsity')
     .option('--scope <name>', `where scores compete: ${SCOPES.join(', ')} (default: the method's own: layer; han global; wanda row, within each output unit)`)
     .addOption(new Option('--pattern <name>', `unstructured, or 2:4 (2 of every 4 consecutive inputs of an output unit kept; layers whose input count is not a multiple of 4 stay dense)`).choices([...PATTERNS]).default('unstructured'))
