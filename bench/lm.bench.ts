@@ -48,7 +48,7 @@ import { trainLanguageModel, type LanguageModelMetrics } from '../src/train/lang
 import type { LanguageModelData, TrainerConfig } from '../src/train/trainer.js';
 import { readMetrics } from '../src/train/epochLoop.js';
 import { writeFileAtomic } from '../src/util/atomicWrite.js';
-import { allocateWindows, gatherWindows, sequentialWindowStarts } from '../src/data/text/windows.js';
+import { sequentialWindowStarts, windowBatches } from '../src/data/text/windows.js';
 
 const flag = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -206,12 +206,8 @@ async function teacherText(teacher: ModelProto) {
 /** The first `count` non-overlapping windows of the training text, as int64 feeds [batch, context]. */
 function calibrationFeeds(input: string, count: number, batch = 16) {
   const starts = sequentialWindowStarts(corpus.train, context).subarray(0, count);
-  const feeds = [];
-  for (let i = 0; i < starts.length; i += batch) {
-    const w = gatherWindows(corpus.train, starts.subarray(i, i + batch), allocateWindows(batch, context));
-    feeds.push({ [input]: int64Tensor(w.inputs.slice(), [w.count, context]) });
-  }
-  return feeds;
+  // Array.from maps each batch as it is drawn, before the shared buffer is overwritten.
+  return Array.from(windowBatches(corpus.train, starts, context, batch), (w) => ({ [input]: int64Tensor(w.inputs.slice(), [w.count, context]) }));
 }
 
 async function compressionStages(teacher: ModelProto): Promise<void> {

@@ -10,7 +10,7 @@ import { GraphBuilder } from '../autodiff/builder.js';
 import { epochBatches } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import type { TokenSequence } from '../data/text/corpus.js';
-import { allocateWindows, gatherWindows, sequentialWindowStarts } from '../data/text/windows.js';
+import { sequentialWindowStarts, windowBatches } from '../data/text/windows.js';
 import { Graph } from '../onnx/graph.js';
 import { encodeModel } from '../onnx/model.js';
 import { newValueInfo, type ModelProto } from '../onnx/proto.js';
@@ -90,12 +90,7 @@ function* calibrationBatches(calibrationSet: Dataset | TokenCalibrationSet, requ
     const { sequence, context } = calibrationSet;
     const all = sequentialWindowStarts(sequence, context);
     const starts = calibrationSet.windows === undefined ? all : all.subarray(0, calibrationSet.windows);
-    const batchSize = Math.max(1, Math.min(requested ?? 16, starts.length));
-    const buffer = allocateWindows(batchSize, context);
-    for (let first = 0; first < starts.length; first += batchSize) {
-      const windows = gatherWindows(sequence, starts.subarray(first, first + batchSize), buffer);
-      yield int64Tensor(windows.inputs.slice(), [windows.count, context]);
-    }
+    for (const windows of windowBatches(sequence, starts, context, requested ?? 16)) yield int64Tensor(windows.inputs.slice(), [windows.count, context]);
     return;
   }
   const dataset = calibrationSet as Dataset;

@@ -6,7 +6,7 @@
  * between 0 and context - 1 tokens before it in its window. Runs between epochs, off the hot path.
  */
 import type { TokenSequence } from '../data/text/corpus.js';
-import { allocateWindows, gatherWindows, sequentialWindowStarts } from '../data/text/windows.js';
+import { sequentialWindowStarts, windowBatches } from '../data/text/windows.js';
 import { Session } from '../runtime/session.js';
 import { int64Tensor } from '../runtime/tensors.js';
 import { RetortError } from '../util/errors.js';
@@ -33,11 +33,9 @@ export async function evaluateLanguageModel(session: Session, sequence: TokenSeq
   const output = session.outputNames[0]!;
   const all = sequentialWindowStarts(sequence, context);
   const starts = options.maxWindows === undefined ? all : all.subarray(0, options.maxWindows);
-  const buffer = allocateWindows(batchSize, context);
   let lossSum = 0;
   let correct = 0;
-  for (let first = 0; first < starts.length; first += batchSize) {
-    const windows = gatherWindows(sequence, starts.subarray(first, first + batchSize), buffer);
+  for (const windows of windowBatches(sequence, starts, context, batchSize)) {
     const results = await session.run({ [input]: int64Tensor(windows.inputs, [windows.count, context]) }, [output]);
     const logits = results[output]!.data as Float32Array;
     const positions = windows.count * context;

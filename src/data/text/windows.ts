@@ -73,6 +73,17 @@ export function gatherWindows(sequence: TokenSequence, starts: ArrayLike<number>
   return { inputs: buffer.inputs.subarray(0, count * context), labels: buffer.labels.subarray(0, count * context), count, context };
 }
 
+/**
+ * The windows at `starts`, `batchSize` at a time (the last batch may be smaller), for evaluation and
+ * calibration passes. Each batch views one reused buffer, valid until the next is drawn: a caller that
+ * keeps a batch copies it.
+ */
+export function* windowBatches(sequence: TokenSequence, starts: Uint32Array, context: number, batchSize: number): Generator<TokenWindows> {
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RetortError('BAD_ARGUMENT', `Window batch size must be a positive integer, got ${batchSize}`);
+  const buffer = allocateWindows(Math.min(batchSize, Math.max(1, starts.length)), context);
+  for (let first = 0; first < starts.length; first += batchSize) yield gatherWindows(sequence, starts.subarray(first, first + batchSize), buffer);
+}
+
 /** Steps in an epoch of random windows: enough to hold the training tokens once, at least one. */
 export function languageModelStepsPerEpoch(tokens: number, batchSize: number, context: number): number {
   return Math.max(1, Math.floor(tokens / (batchSize * context)));

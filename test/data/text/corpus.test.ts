@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadTextFile, splitTokens, textCorpus, tokenSequence } from '../../../src/data/text/corpus.js';
 import { byteTokenizer } from '../../../src/data/text/tokenizer.js';
-import { allocateWindows, gatherWindows, languageModelStepsPerEpoch, randomWindowStarts, sequentialWindowStarts } from '../../../src/data/text/windows.js';
+import { allocateWindows, gatherWindows, languageModelStepsPerEpoch, randomWindowStarts, sequentialWindowStarts, windowBatches } from '../../../src/data/text/windows.js';
 import { Rng } from '../../../src/util/random.js';
 
 /** Token i = i % 50, so a window's contents reveal its start. */
@@ -77,4 +77,14 @@ test('evaluation windows tile the sequence without overlap; an epoch holds the t
   assert.deepEqual([...sequentialWindowStarts(counting(20), 5)], [0, 5, 10]);
   assert.equal(languageModelStepsPerEpoch(1_000_000, 64, 128), 122);
   assert.equal(languageModelStepsPerEpoch(100, 64, 128), 1);
+});
+
+test('window batches: the starts in order, batchSize at a time, the last batch short', () => {
+  const sequence = counting(100);
+  const starts = sequentialWindowStarts(sequence, 10); // 0, 10, ..., 80: 9 windows
+  const batches = Array.from(windowBatches(sequence, starts, 10, 4), (b) => ({ count: b.count, first: Number(b.inputs[0]), inputs: b.inputs.slice() }));
+  assert.deepEqual(batches.map((b) => b.count), [4, 4, 1]);
+  assert.deepEqual(batches.map((b) => b.first), [0, 40, 30], 'tokens count modulo 50: window 80 starts with 30');
+  assert.deepEqual(batches[2]!.inputs, BigInt64Array.from({ length: 10 }, (_, i) => BigInt((80 + i) % 50)));
+  assert.throws(() => windowBatches(sequence, starts, 10, 0).next(), { code: 'BAD_ARGUMENT', message: /batch size must be a positive integer, got 0/ });
 });

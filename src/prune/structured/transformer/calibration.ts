@@ -5,7 +5,7 @@
  */
 import type { TokenSequence } from '../../../data/text/corpus.js';
 import { languageModelIo } from '../../../data/text/forLanguageModel.js';
-import { allocateWindows, gatherWindows, randomWindowStarts } from '../../../data/text/windows.js';
+import { randomWindowStarts, windowBatches } from '../../../data/text/windows.js';
 import type { ModelProto } from '../../../onnx/proto.js';
 import type { Feeds } from '../../../runtime/session.js';
 import { int64Tensor } from '../../../runtime/tensors.js';
@@ -26,11 +26,7 @@ export function tokenCalibrationBatches(model: ModelProto, sequence: TokenSequen
   }
   const input = languageModelIo(model).input;
   const starts = randomWindowStarts(new Rng(seed), windows, sequence, context);
-  const buffer = allocateWindows(batchSize, context);
   const batches: Feeds[] = [];
-  for (let first = 0; first < windows; first += batchSize) {
-    const batch = gatherWindows(sequence, starts.subarray(first, first + batchSize), buffer);
-    batches.push({ [input]: int64Tensor(batch.inputs.slice(), [batch.count, context]) });
-  }
+  for (const batch of windowBatches(sequence, starts, context, batchSize)) batches.push({ [input]: int64Tensor(batch.inputs.slice(), [batch.count, context]) });
   return batches;
 }
