@@ -5,8 +5,10 @@
  * KL, (c) with token-level reverse KL, (c') with reverse KL on its own samples mixed with text
  * windows (on-policy), (d) on text the teacher generated (sequence-level KD); then the teacher
  * pruned to 50% (magnitude per layer and per row, Wanda per row) and quantized to 4 bits (weight-only
- * MatMulNBits, round-to-nearest and GPTQ). Each model's validation loss and perplexity, sample text
- * (seeded), parameters and training tokens/s.
+ * MatMulNBits, round-to-nearest and GPTQ), and width-pruned Minitron-style (half the heads and half the
+ * MLP width of every block by activation importance, then retrained by forward KL from the unpruned
+ * teacher). Each model's validation loss and perplexity, sample text (seeded), parameters and
+ * training tokens/s.
  *
  * Every stage writes its model and its row of results.json in --out; a re-run reuses finished stages
  * and resumes an interrupted training stage from its checkpoint (the teacher every 500 steps).
@@ -14,7 +16,7 @@
  * Flags: --quick (tiny sizes and a few steps: the CI smoke test; never writes BENCHMARKS.md) --write
  * (append the section to BENCHMARKS.md; `npm run bench:lm` passes it) --out DIR (default runs/bench-lm, or runs/bench-lm-quick) --threads N (0: ORT decides)
  * --text FILE (default ../shared/data/tinyshakespeare.txt); sizes: --teacher-epochs N --teacher-steps-per-epoch N
- * --student-steps N --corpus-tokens N --limit-tokens N (only the first N characters of the text).
+ * --student-steps N --retrain-steps N --corpus-tokens N --limit-tokens N (only the first N characters of the text).
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,6 +40,7 @@ import type { ModelProto } from '../src/onnx/proto.js';
 import { collectActivationNorms } from '../src/prune/activationNorms.js';
 import { findPrunableLayers } from '../src/prune/layers.js';
 import { prune } from '../src/prune/prune.js';
+import { pruneTransformer, tokenCalibrationBatches } from '../src/prune/structured/index.js';
 import { arrayCalibrationReader } from '../src/quantize/calibration/reader.js';
 import { quantizeWeightOnly } from '../src/quantize/weightOnly.js';
 import { runtimeVersion, Session } from '../src/runtime/session.js';
@@ -67,11 +70,11 @@ const SEED = 1;
  * ops dominate), so the bigger, more sample-efficient model is the better buy: 3,000 steps (12.3M
  * tokens, ~12 epochs of the text) in an estimated 20–30 min. The student (3x96) has ~20% of its parameters.
  */
-const settings: { limitTokens: number | null; teacherArch: string; studentArch: string; batch: number; teacherEpochs: number; teacherStepsPerEpoch: number; studentSteps: number; corpusTokens: number; onPolicyEvery: number; onPolicyPool: number; onPolicyPrompt: number; calibrationWindows: number; sampleTokens: number } = quick
-  ? { limitTokens: 60_000, teacherArch: 'gpt:layers=2,dim=32,heads=2,context=32', studentArch: 'gpt:layers=1,dim=16,heads=2,context=32', batch: 8, teacherEpochs: 2, teacherStepsPerEpoch: 15, studentSteps: 10, corpusTokens: 2_000, onPolicyEvery: 2, onPolicyPool: 8, onPolicyPrompt: 8, calibrationWindows: 4, sampleTokens: 80 }
-  : { limitTokens: null, teacherArch: 'gpt:layers=4,dim=192,heads=6,context=128', studentArch: 'gpt:layers=3,dim=96,heads=4,context=128', batch: 32, teacherEpochs: 6, teacherStepsPerEpoch: 500, studentSteps: 2000, corpusTokens: 400_000, onPolicyEvery: 4, onPolicyPool: 32, onPolicyPrompt: 32, calibrationWindows: 64, sampleTokens: 300 };
+const settings: { limitTokens: number | null; teacherArch: string; studentArch: string; batch: number; teacherEpochs: number; teacherStepsPerEpoch: number; studentSteps: number; retrainSteps: number; keepHeads: number; corpusTokens: number; onPolicyEvery: number; onPolicyPool: number; onPolicyPrompt: number; calibrationWindows: number; sampleTokens: number } = quick
+  ? { limitTokens: 60_000, teacherArch: 'gpt:layers=2,dim=32,heads=2,context=32', studentArch: 'gpt:layers=1,dim=16,heads=2,context=32', batch: 8, teacherEpochs: 2, teacherStepsPerEpoch: 15, studentSteps: 10, retrainSteps: 6, keepHeads: 1, corpusTokens: 2_000, onPolicyEvery: 2, onPolicyPool: 8, onPolicyPrompt: 8, calibrationWindows: 4, sampleTokens: 80 }
+  : { limitTokens: null, teacherArch: 'gpt:layers=4,dim=192,heads=6,context=128', studentArch: 'gpt:layers=3,dim=96,heads=4,context=128', batch: 32, teacherEpochs: 6, teacherStepsPerEpoch: 500, studentSteps: 2000, retrainSteps: 500, keepHeads: 3, corpusTokens: 400_000, onPolicyEvery: 4, onPolicyPool: 32, onPolicyPrompt: 32, calibrationWindows: 64, sampleTokens: 300 };
 // Overrides for probes and other budgets (the section states the sizes used).
-for (const key of ['teacherEpochs', 'teacherStepsPerEpoch', 'studentSteps', 'corpusTokens', 'limitTokens'] as const) {
+for (const key of ['teacherEpochs', 'teacherStepsPerEpoch', 'studentSteps', 'retrainSteps', 'corpusTokens', 'limitTokens'] as const) {
   const value = flag(key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), '');
   if (value !== '') settings[key] = Number(value);
 }
@@ -81,6 +84,10 @@ const TARGET_LOSS = 1.6;
 /** Peak learning rates (cosine to a tenth, 100 warm-up steps): nanoGPT's baby GPT uses 1e-3 at 6x384; smaller models take more. */
 const TEACHER_LR = 1.5e-3;
 const STUDENT_LR = 3e-3;
+/** Retraining a pruned teacher starts from trained weights: the teacher's final learning-rate range, not a fresh student's (fixed a priori). */
+const RETRAIN_LR = 5e-4;
+/** Minitron keeps this fraction of each MLP's hidden units (width pruning, with half the heads). */
+const MLP_KEEP = 0.5;
 
 const started = performance.now();
 const corpus = loadTextFile(textPath, { tokenizer: 'char', ...(settings.limitTokens ? { limit: settings.limitTokens } : {}) });
@@ -161,17 +168,17 @@ async function teacherStage(): Promise<ModelProto> {
 }
 
 /** One student stage: trained (or resumed from its checkpoint), saved, scored and sampled once. */
-async function studentStage(name: string, description: string, train: (config: Omit<TrainerConfig, 'loss'>, resumeFrom: string | undefined) => Promise<{ model: ModelProto; note?: string }>): Promise<void> {
+async function studentStage(name: string, description: string, train: (config: Omit<TrainerConfig, 'loss'>, resumeFrom: string | undefined) => Promise<{ model: ModelProto; note?: string }>, budget = { steps: settings.studentSteps, lr: STUDENT_LR }): Promise<void> {
   const file = join(out, `${name}.onnx`);
   if (results[name] && existsSync(file)) return;
   const checkpoint = join(out, `${name}.ckpt`);
   const resumeFrom = existsSync(checkpoint) ? checkpoint : undefined;
   const fromStep = resumeFrom ? loadCheckpoint(resumeFrom).position.step : 0;
-  const steps = settings.studentSteps;
+  const { steps, lr } = budget;
   const config: Omit<TrainerConfig, 'loss'> = {
     batchSize: settings.batch, epochs: 1, seed: SEED, threads, progress: 'auto', clipGlobalNorm: 1,
     optimizer: { kind: 'adamw', beta2: 0.99, weightDecay: 0.01 },
-    schedule: { kind: 'cosine', lr: STUDENT_LR, minLr: STUDENT_LR / 10, warmupSteps: Math.min(100, steps - 1), totalSteps: steps },
+    schedule: { kind: 'cosine', lr, minLr: lr / 10, warmupSteps: Math.min(100, steps - 1), totalSteps: steps },
     checkpoint: { path: checkpoint, everySteps: settings.onPolicyEvery * Math.max(1, Math.floor(250 / settings.onPolicyEvery)) },
   };
   note(`${name}: ${description}${resumeFrom ? ` (resuming at step ${fromStep})` : ''}`);
@@ -238,6 +245,25 @@ async function compressionStages(teacher: ModelProto): Promise<void> {
   }
 }
 
+/**
+ * Minitron-style width pruning (Muralidharan et al. 2024): every block keeps `keepHeads` heads and half
+ * its MLP width by activation importance on calibration windows, then the smaller model is retrained
+ * by token-level forward KL from the unpruned teacher (the same KD terms as the students).
+ */
+async function minitronStage(teacher: ModelProto): Promise<void> {
+  const heads = (parseArchitecture(settings.teacherArch) as { heads: number }).heads;
+  const shape = `${settings.keepHeads} of ${heads} heads and ${MLP_KEEP * 100}% of the MLP width per block`;
+  const batches = tokenCalibrationBatches(teacher, corpus.train, { context, windows: settings.calibrationWindows, batchSize: 16, seed: SEED });
+  const pruned = await pruneTransformer(teacher, { importance: { kind: 'activation', threads, batches }, heads: { kind: 'perLayer', keep: settings.keepHeads }, mlpKeep: MLP_KEEP });
+  const model = finish(pruned.model);
+  if (!results['width-pruned']) {
+    record({ name: 'width-pruned', description: `teacher width-pruned: ${shape} (activation importance, ${settings.calibrationWindows} windows), no retraining`, parameters: params(model), nonZero: params(model), ...(await evaluate(model)), note: `${(100 * params(model) / params(teacher)).toFixed(1)}% of the teacher's parameters` });
+  }
+  await studentStage('minitron-width', `width-pruned (${shape}), retrained ${settings.retrainSteps} steps (lr ${RETRAIN_LR}) by forward KL from the teacher, T ${KD.temperature}, alpha ${KD.alpha}`, async (trainer, resumeFrom) => ({
+    model: (await distill({ teacher, student: model, data: { ...data, stepsPerEpoch: settings.retrainSteps }, trainer, terms: kdTerms('forward-kl') }, resumeFrom)).model,
+  }), { steps: settings.retrainSteps, lr: RETRAIN_LR });
+}
+
 const teacher = await teacherStage();
 if (!results.teacher) throw new Error('teacher stage left no result');
 results.teacher.bytes = encodeModel(teacher).length;
@@ -267,6 +293,7 @@ await studentStage('sequence-kd', `sequence-level KD: cross-entropy on ${text.sa
   note: `teacher text generated in ${text.seconds.toFixed(0)} s (${Math.round(text.sampledTokens / text.seconds)} tokens/s, not counted in tokens/s)`,
 }));
 await compressionStages(teacher);
+await minitronStage(teacher);
 
 // The section for BENCHMARKS.md.
 const fmt = (x: number, digits = 4) => x.toFixed(digits);
@@ -288,15 +315,15 @@ for (const name of ['teacher', 'data', 'forward-kl', 'reverse-kl', 'reverse-kl-o
 }
 lines.push('', `"vs text alone" is a single seed's difference; training tokens/s counts the student's windows (${settings.batch}×${context} per step) and includes the teacher's forward pass per batch and, on-policy, the student's sampling.`, '');
 lines.push('#### Compression of the teacher', '', '| model | non-zero / size | validation loss | perplexity | vs teacher | notes |', '|---|---:|---:|---:|---:|---|');
-for (const name of ['teacher', 'magnitude-layer', 'magnitude-row', 'wanda', 'q4-rtn', 'q4-gptq']) {
+for (const name of ['teacher', 'magnitude-layer', 'magnitude-row', 'wanda', 'q4-rtn', 'q4-gptq', 'width-pruned', 'minitron-width']) {
   const r = results[name];
   if (!r) continue;
-  const size = r.nonZero !== undefined ? `${group(r.nonZero)} non-zero parameters` : r.bytes !== undefined ? `${group(r.bytes)} bytes` : '';
+  const size = r.nonZero !== undefined ? `${group(r.nonZero)} non-zero parameters` : r.bytes !== undefined ? `${group(r.bytes)} bytes` : `${group(r.parameters)} parameters`;
   const vs = name === 'teacher' ? '' : signed(r.validationLoss - t.validationLoss);
   lines.push(`| ${r.description} | ${size} | ${fmt(r.validationLoss)} | ${fmt(r.perplexity, 3)} | ${vs} | ${name === 'teacher' ? '' : r.note ?? ''} |`);
 }
 lines.push('', `#### Samples (seeded: a newline continued by ${settings.sampleTokens} characters at temperature 0.8, seed ${SEED})`, '');
-for (const name of ['teacher', 'data', 'forward-kl', 'reverse-kl', 'reverse-kl-on-policy', 'sequence-kd']) {
+for (const name of ['teacher', 'data', 'forward-kl', 'reverse-kl', 'reverse-kl-on-policy', 'sequence-kd', 'minitron-width']) {
   const r = results[name];
   if (r?.sample !== undefined) lines.push(`${r.description}:`, '', '```', r.sample, '```', '');
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const STAGES = ['teacher', 'data', 'forward-kl', 'reverse-kl', 'reverse-kl-on-policy', 'sequence-kd', 'magnitude-layer', 'magnitude-row', 'wanda', 'q4-rtn', 'q4-gptq'];
+const STAGES = ['teacher', 'data', 'forward-kl', 'reverse-kl', 'reverse-kl-on-policy', 'sequence-kd', 'magnitude-layer', 'magnitude-row', 'wanda', 'q4-rtn', 'q4-gptq', 'width-pruned', 'minitron-width'];
 
 test('bench:lm --quick runs every stage, and a second run reuses them', () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'retort-bench-lm-'));
@@ -21,6 +21,8 @@ test('bench:lm --quick runs every stage, and a second run reuses them', () => {
     assert.deepEqual(Object.keys(results).sort(), [...STAGES].sort());
     for (const stage of STAGES) assert.ok(Number.isFinite(results[stage]!.validationLoss), `${stage} has a validation loss`);
     assert.ok(results.data!.parameters <= results.teacher!.parameters / 4);
+    assert.ok(results['width-pruned']!.parameters < results.teacher!.parameters, 'width pruning removes parameters');
+    assert.equal(results['minitron-width']!.parameters, results['width-pruned']!.parameters, 'the retrain keeps the pruned shape');
     assert.match(first.stdout, /QUICK SMOKE RUN, NOT A RESULT/);
     assert.match(first.stdout, /\| token-level reverse KL \(teacher-forced on text\)/);
     const second = run();
