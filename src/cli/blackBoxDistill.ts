@@ -6,6 +6,7 @@
  * where the targets are the top-k probabilities with the rest spread uniformly over the other classes,
  * or one-hot teacher labels. Writes OUT/student.onnx and OUT/metrics.json.
  */
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option } from 'commander';
 import { modelInputDims } from '../data/forModel.js';
@@ -24,6 +25,7 @@ import { runSteps } from '../train/classifierRun.js';
 import { writeMetrics } from '../train/epochLoop.js';
 import { modelToTrain, sha256, type ModelSource } from '../train/modelSource.js';
 import { evaluateClassifier } from '../train/evaluate.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
 import { formatFields } from './format.js';
 import { bad, choice, parseNumber, parseOptional, parseTrainingFlags, scheduleFor, validationSize as parseValidationSize, type TrainingFlags } from './trainingOptions.js';
 import { holdOutValidation } from './trainingRun.js';
@@ -33,6 +35,7 @@ export interface BlackBoxFlags extends TrainingFlags {
   teacherOutputs?: string;
   teacherCommand?: string;
   teacherArg?: string[];
+  teacherTimeout?: string;
   student?: string;
   studentArch?: string;
   data: string;
@@ -47,6 +50,9 @@ export interface BlackBoxFlags extends TrainingFlags {
   resume?: boolean;
 }
 
+/** Where a command teacher's answers are kept in OUT. */
+export const TEACHER_OUTPUTS_FILE = 'teacher-outputs.jsonl';
+
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** The black-box teacher options of `retort distill`. */
@@ -55,6 +61,7 @@ export function blackBoxOptions(): Option[] {
     new Option('--teacher-outputs <file>', 'black-box teacher: a JSONL file, one line per training sample in dataset order (after --limit-train and the validation split): {"label": C} or {"topk": [[C, P], ...]}; replaces --teacher (see "Black-box teachers" below)'),
     new Option('--teacher-command <cmd>', 'black-box teacher: a program run once with the training samples as JSONL on stdin, answering JSONL like --teacher-outputs on stdout; split into words on spaces, \'...\' and "..." quote, no shell'),
     new Option('--teacher-arg <arg>', 'one more argument for --teacher-command, taken verbatim; repeat for several').argParser(collect),
+    new Option('--teacher-timeout <seconds>', '--teacher-command: stop the teacher and fail if it has not answered every sample within this many seconds (default: no limit)'),
   ];
 }
 
@@ -66,15 +73,17 @@ Black-box teachers (--teacher-outputs FILE.jsonl or --teacher-command "CMD ARG..
   The student is trained on alpha x CE(labels) + (1 - alpha) x KL(targets || student) at temperature 1
   (the teacher's probabilities cannot be re-softened; --temperature does not apply).
   --teacher-command runs once: stdin gets {"index": i, "dims": [...], "input": [floats]} per sample and
-  is closed after the last; stdout must be the JSONL above; a non-zero exit fails the run. The command
+  is closed after the last; stdout must be the JSONL above; a non-zero exit fails the run. Its answers
+  are kept in OUT/teacher-outputs.jsonl as soon as they are checked, so a later run (another student,
+  or after a crash) can take them with --teacher-outputs instead of asking the teacher again. The command
   line is split on whitespace ('...' and "..." quote; no variables, globs or pipes) and started without
   a shell; --teacher-arg adds arguments verbatim.
     retort distill --teacher-outputs teacher.jsonl --student-arch mlp:64 --data mnist --limit-train 11000 --out out
     retort distill --teacher-command "python3 api_teacher.py --top-k 3" --student-arch mlp:64 --data mnist --out out
 `;
 
-export function isBlackBox(flags: Pick<BlackBoxFlags, 'teacherOutputs' | 'teacherCommand' | 'teacherArg'>): boolean {
-  return flags.teacherOutputs !== undefined || flags.teacherCommand !== undefined || (flags.teacherArg?.length ?? 0) > 0;
+export function isBlackBox(flags: Pick<BlackBoxFlags, 'teacherOutputs' | 'teacherCommand' | 'teacherArg' | 'teacherTimeout'>): boolean {
+  return flags.teacherOutputs !== undefined || flags.teacherCommand !== undefined || (flags.teacherArg?.length ?? 0) > 0 || flags.teacherTimeout !== undefined;
 }
 
 async function predictedClasses(model: ModelProto, dataset: Dataset, threads: number): Promise<Int32Array> {
@@ -96,12 +105,27 @@ async function evaluate(model: ModelProto, dataset: Dataset, threads: number) {
   }
 }
 
+/**
+ * The command teacher's answers, kept in OUT/teacher-outputs.jsonl once checked: a teacher may be a
+ * paid or slow API, and a run that fails later (or another student) should not have to ask again.
+ */
+async function askTeacherCommand(argv: readonly string[], train: Dataset, outDir: string, timeoutSeconds: number | null, quiet: boolean): Promise<TeacherOutput[]> {
+  const { outputs, text } = await teacherCommandOutputs(argv, train, timeoutSeconds === null ? {} : { timeoutSeconds });
+  mkdirSync(outDir, { recursive: true });
+  const kept = join(outDir, TEACHER_OUTPUTS_FILE);
+  writeFileAtomic(kept, text.endsWith('\n') ? text : text + '\n');
+  if (!quiet) process.stderr.write(`teacher outputs kept in ${kept} (reuse them with --teacher-outputs)\n`);
+  return outputs;
+}
+
 /** `retort distill` with a black-box teacher. `temperatureGiven`: --temperature was on the command line. */
 export async function runBlackBoxDistill(flags: BlackBoxFlags, temperatureGiven: boolean): Promise<void> {
   const started = performance.now();
   const given = [flags.teacher.length > 0 && '--teacher', flags.teacherOutputs !== undefined && '--teacher-outputs', flags.teacherCommand !== undefined && '--teacher-command'].filter(Boolean);
   if (given.length !== 1) throw bad(`Give exactly one teacher: --teacher T.onnx, --teacher-outputs FILE.jsonl or --teacher-command "CMD ARG..." (got ${given.join(', ') || 'none'})`);
   if (flags.teacherArg && flags.teacherCommand === undefined) throw bad('--teacher-arg adds arguments to --teacher-command; give --teacher-command too');
+  if (flags.teacherTimeout !== undefined && flags.teacherCommand === undefined) throw bad('--teacher-timeout limits --teacher-command; give --teacher-command too');
+  const timeoutSeconds = parseOptional('--teacher-timeout', flags.teacherTimeout, 'positive');
   if (textSourcePath(flags.data) !== null) throw bad('Black-box teachers work with class-labelled data only, not text:PATH');
   if (temperatureGiven) throw bad('--temperature does not apply to a black-box teacher: its probabilities are known only at temperature 1');
   for (const [flag, used] of [['--jitter', flags.jitter], ['--term', (flags.term?.length ?? 0) > 0], ['--omit-class', flags.omitClass !== undefined], ['--resume', flags.resume]] as const) {
@@ -124,9 +148,10 @@ export async function runBlackBoxDistill(flags: BlackBoxFlags, temperatureGiven:
   const { train, validation } = holdOutValidation(sources.train, limitTrain, validationSize);
   if (train.length < settings.batchSize) throw bad(`--batch-size ${settings.batchSize}: larger than the ${train.length} training samples`);
   const teacherSource = flags.teacherOutputs !== undefined ? { outputs: resolve(flags.teacherOutputs), sha256: sha256(resolve(flags.teacherOutputs)) } : { command: teacherArgv! };
+  const outDir = resolve(flags.out);
   const outputs: TeacherOutput[] = flags.teacherOutputs !== undefined
     ? readTeacherOutputs(resolve(flags.teacherOutputs), { samples: train.length, classes: train.numClasses })
-    : await teacherCommandOutputs(teacherArgv!, train);
+    : await askTeacherCommand(teacherArgv!, train, outDir, timeoutSeconds, Boolean(flags.json));
 
   const { stepsPerEpoch } = runSteps(train.length, { batchSize: settings.batchSize, epochs: settings.epochs, maxSteps });
   const progress = flags.json ? 'silent' : 'auto';
@@ -140,7 +165,6 @@ export async function runBlackBoxDistill(flags: BlackBoxFlags, temperatureGiven:
       schedule: scheduleFor(flags, settings, stepsPerEpoch), ...(maxSteps !== null ? { maxSteps } : {}), threads, progress,
     },
   });
-  const outDir = resolve(flags.out);
   const studentPath = join(outDir, 'student.onnx');
   saveModel(result.model, studentPath);
   const teacherClasses = targetClasses(softTargets(outputs, train.numClasses), train.numClasses);

@@ -6,7 +6,8 @@
  *           digits (enough to recover the float32 exactly); stdin is closed after the last sample.
  *   stdout  the teacher outputs, one JSON line per sample in the same order (teacherOutputs.ts):
  *             {"label": 3}   or   {"topk": [[3, 0.91], [5, 0.06]]}
- *   exit    0; any other status fails the run, quoting the end of stderr.
+ *   exit    0; any other status fails the run, quoting the end of stderr. A run past the timeout (if
+ *           given) is stopped (SIGTERM, then SIGKILL) and fails the run too.
  * The command is an argv array started with child_process.spawn and no shell: no user data is ever
  * interpolated into a command line. splitCommandLine turns one option string into that array.
  */
@@ -17,6 +18,13 @@ import { parseTeacherOutputs, type TeacherOutput } from './teacherOutputs.js';
 
 /** Characters of the teacher's stderr quoted when it fails. */
 const STDERR_TAIL = 2000;
+/** Grace between SIGTERM and SIGKILL for a teacher past its timeout. */
+const KILL_GRACE_MS = 5000;
+
+export interface TeacherCommandOptions {
+  /** Seconds the whole run may take; none: no limit. */
+  timeoutSeconds?: number;
+}
 
 /**
  * Splits a command line into argv without a shell: words are separated by whitespace; '...' quotes
@@ -64,8 +72,10 @@ export function teacherInputLine(dataset: Dataset, index: number): string {
 }
 
 /** Runs the teacher command over every sample of `dataset` and returns its raw stdout. */
-export async function runTeacherCommand(argv: readonly string[], dataset: Dataset): Promise<string> {
+export async function runTeacherCommand(argv: readonly string[], dataset: Dataset, options: TeacherCommandOptions = {}): Promise<string> {
   if (argv.length === 0) throw new RetortError('BAD_ARGUMENT', 'Teacher command is empty');
+  const { timeoutSeconds } = options;
+  if (timeoutSeconds !== undefined && !(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0)) throw new RetortError('BAD_ARGUMENT', `Teacher command timeout ${timeoutSeconds} s: expected a positive number of seconds`);
   const [program, ...args] = argv as [string, ...string[]];
   const name = JSON.stringify(argv.join(' '));
   const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
@@ -81,6 +91,15 @@ export async function runTeacherCommand(argv: readonly string[], dataset: Datase
     child.on('error', (error) => rejectExit(new RetortError('FILE_NOT_FOUND', `Teacher command ${name} could not start: ${error.message}`, { cause: error })));
     child.on('close', (code, signal) => resolveExit(signal ? null : code));
   });
+  let timedOut = false;
+  const timers: NodeJS.Timeout[] = [];
+  if (timeoutSeconds !== undefined) {
+    timers.push(setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      timers.push(setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS));
+    }, timeoutSeconds * 1000));
+  }
   const writing = (async () => {
     for (let i = 0; i < dataset.length; i++) {
       if (child.stdin.destroyed) return;
@@ -93,7 +112,8 @@ export async function runTeacherCommand(argv: readonly string[], dataset: Datase
     }
     child.stdin.end();
   })();
-  const [code] = await Promise.all([exited, writing]);
+  const [code] = await Promise.all([exited, writing]).finally(() => timers.forEach(clearTimeout));
+  if (timedOut) throw new RetortError('RUNTIME_FAILURE', `Teacher command ${name} did not finish within ${timeoutSeconds} s and was stopped${stderr ? `; its stderr ends: ${stderr.trim()}` : ''}`);
   if (code !== 0) {
     const status = code === null ? 'was killed by a signal' : `exited with status ${code}`;
     throw new RetortError('RUNTIME_FAILURE', `Teacher command ${name} ${status}${stderr ? `; its stderr ends: ${stderr.trim()}` : ''}`);
@@ -102,7 +122,7 @@ export async function runTeacherCommand(argv: readonly string[], dataset: Datase
 }
 
 /** The teacher's outputs for every sample of `dataset`, validated line by line. */
-export async function teacherCommandOutputs(argv: readonly string[], dataset: Dataset): Promise<TeacherOutput[]> {
-  const text = await runTeacherCommand(argv, dataset);
-  return parseTeacherOutputs(text, { samples: dataset.length, classes: dataset.numClasses, source: `from command ${JSON.stringify(argv.join(' '))}` });
+export async function teacherCommandOutputs(argv: readonly string[], dataset: Dataset, options: TeacherCommandOptions = {}): Promise<{ outputs: TeacherOutput[]; text: string }> {
+  const text = await runTeacherCommand(argv, dataset, options);
+  return { outputs: parseTeacherOutputs(text, { samples: dataset.length, classes: dataset.numClasses, source: `from command ${JSON.stringify(argv.join(' '))}` }), text };
 }

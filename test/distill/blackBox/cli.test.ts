@@ -34,6 +34,16 @@ for await (const line of createInterface({ input: process.stdin })) {
   assert.ok(metrics.trainTeacherAgreement >= 0 && metrics.trainTeacherAgreement <= 1);
   assert.ok(existsSync(path.join(out, 'student.onnx')));
   assert.deepEqual(JSON.parse(r.stdout), metrics);
+  // The answers are kept: a second student trains from them without asking the teacher again, identically.
+  const kept = path.join(out, 'teacher-outputs.jsonl');
+  assert.equal(readFileSync(kept, 'utf8').trim().split('\n').length, 600);
+  const again = path.join(dir, 'from-kept');
+  const r2 = retort('--teacher-outputs', kept, ...common, '--out', again, '--json');
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.deepEqual(readFileSync(path.join(again, 'student.onnx')), readFileSync(path.join(out, 'student.onnx')));
+  const lonely = retort('--teacher', 'x.onnx', '--teacher-timeout', '5', ...common, '--out', path.join(dir, 'x'));
+  assert.equal(lonely.status, 2);
+  assert.match(lonely.stderr, /--teacher-timeout limits --teacher-command/);
 });
 
 test('--teacher-outputs errors name the line; --temperature and two teachers are refused', () => {

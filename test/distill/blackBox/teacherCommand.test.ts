@@ -26,6 +26,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   const best = input.slice(0, 3).indexOf(Math.max(...input.slice(0, 3)));
   if (mode === 'fail') { console.error('teacher broke on purpose'); process.exit(7); }
   if (mode === 'bad') { console.log('{"label": 9}'); continue; }
+  if (mode === 'hang') { console.error('thinking...'); await new Promise(() => setInterval(() => {}, 1000)); }
   console.log(mode === 'label' ? JSON.stringify({ label: best }) : JSON.stringify({ topk: [[best, 0.8], [(best + 1) % 3, 0.1]] }));
 }
 `);
@@ -38,10 +39,11 @@ function dataset(length: number) {
 
 test('the command reads the samples in order on stdin and its JSONL answers become outputs', async () => {
   const data = dataset(300);
-  const outputs = await teacherCommandOutputs([process.execPath, script], data);
+  const { outputs, text } = await teacherCommandOutputs([process.execPath, script], data);
+  assert.equal(text.trim().split('\n').length, 300, 'the raw answers come back too, to be kept');
   assert.equal(outputs.length, 300);
   assert.deepEqual(outputs[4], { kind: 'topk', topk: [[1, 0.8], [2, 0.1]] });
-  const labels = await teacherCommandOutputs([process.execPath, script, 'label'], data);
+  const { outputs: labels } = await teacherCommandOutputs([process.execPath, script, 'label'], data);
   assert.deepEqual(labels.map((o) => (o.kind === 'label' ? o.label : -1)), Array.from(data.labels));
   // Floats travel with 9 significant digits: the float32 comes back exactly.
   const sent = JSON.parse(teacherInputLine(data, 7)) as { input: number[] };
@@ -60,4 +62,13 @@ test('a failing, missing or misbehaving command is a clear error', async () => {
   await assert.rejects(runTeacherCommand([process.execPath, script, 'fail'], data), (e: RetortError) => e.code === 'RUNTIME_FAILURE' && /exited with status 7; its stderr ends: teacher broke on purpose/.test(e.message));
   await assert.rejects(runTeacherCommand([path.join(dir, 'no-such-teacher')], data), (e: RetortError) => e.code === 'FILE_NOT_FOUND' && /could not start/.test(e.message));
   await assert.rejects(teacherCommandOutputs([process.execPath, script, 'bad'], data), (e: RetortError) => e.code === 'DATA_INVALID' && /from command .*line 1: "label" 9 is not a class id in 0..2/.test(e.message));
+});
+
+test('a teacher past its timeout is stopped and named; a fast one finishes within it', async () => {
+  const data = dataset(20);
+  const started = performance.now();
+  await assert.rejects(runTeacherCommand([process.execPath, script, 'hang'], data, { timeoutSeconds: 0.5 }), (e: RetortError) => e.code === 'RUNTIME_FAILURE' && /did not finish within 0.5 s and was stopped; its stderr ends: thinking\.\.\./.test(e.message));
+  assert.ok(performance.now() - started < 5000, 'SIGTERM ends it without waiting for the SIGKILL grace');
+  assert.equal((await teacherCommandOutputs([process.execPath, script, 'label'], data, { timeoutSeconds: 30 })).outputs.length, 20);
+  await assert.rejects(runTeacherCommand([process.execPath, script], data, { timeoutSeconds: 0 }), (e: RetortError) => e.code === 'BAD_ARGUMENT' && /timeout 0 s/.test(e.message));
 });
