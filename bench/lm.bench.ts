@@ -253,6 +253,8 @@ async function compressionStages(teacher: ModelProto): Promise<void> {
  * by token-level forward KL from the unpruned teacher (the same KD terms as the students).
  */
 async function minitronStage(teacher: ModelProto): Promise<void> {
+  // Finished: skip the calibration pass and the pruning, which only feed the stages below.
+  if (results['width-pruned'] && results['minitron-width'] && existsSync(join(out, 'minitron-width.onnx'))) return;
   const heads = (parseArchitecture(settings.teacherArch) as { heads: number }).heads;
   const shape = `${settings.keepHeads} of ${heads} heads and ${MLP_KEEP * 100}% of the MLP width per block`;
   const batches = tokenCalibrationBatches(teacher, corpus.train, { context, windows: settings.calibrationWindows, batchSize: 16, seed: SEED });
