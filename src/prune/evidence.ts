@@ -12,11 +12,25 @@ import { collectActivationNorms } from './activationNorms.js';
 import { MOVEMENT_STATISTIC, movementStatistic, type ImportanceSpec } from './importance/index.js';
 import type { PrunableLayer } from './layers.js';
 
+/**
+ * Where Wanda measures each layer's input activations: `sequential`, on the model with the layers
+ * upstream of it already pruned (as Wanda's reference code does; see sequential.ts), or `one-pass`,
+ * every layer on the dense model at once. Unset: sequential where the prune is one-shot and decided
+ * per layer or row, one-pass otherwise (a global threshold, iterative and gradual schedules).
+ */
+export type WandaCalibration = 'sequential' | 'one-pass';
+export const WANDA_CALIBRATIONS: readonly WandaCalibration[] = ['sequential', 'one-pass'];
+
+/** The calibration order Wanda runs with: the one asked for, else sequential wherever the prune allows it. */
+export function wandaCalibrationOf(requested: WandaCalibration | undefined, prune: { oneShot: boolean; global: boolean }): WandaCalibration {
+  return requested ?? (prune.oneShot && !prune.global ? 'sequential' : 'one-pass');
+}
+
 export type ImportanceSource =
   | { method: 'magnitude' }
   | { method: 'han' }
   | { method: 'random'; seed: number }
-  | { method: 'wanda'; calibrationSet: Dataset; batchSize?: number; threads?: number }
+  | { method: 'wanda'; calibrationSet: Dataset; calibration?: WandaCalibration; batchSize?: number; threads?: number }
   | { method: 'movement' };
 
 /** Whether the criterion is read from training (so it can prune only where training came first). */

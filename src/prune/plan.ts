@@ -10,7 +10,7 @@ import { selectSamples, type Dataset } from '../data/dataset.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { RetortError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import type { ImportanceSource } from './evidence.js';
+import type { ImportanceSource, WandaCalibration } from './evidence.js';
 import type { ImportanceMethod, PruningScope } from './importance/index.js';
 import type { MaskedTraining } from './maskedTraining.js';
 import type { Masks, MaskSelection, SelectedMasks } from './masks.js';
@@ -52,17 +52,19 @@ export interface PruningPlan {
   seed: number;
   /** Wanda's calibration images (see `calibrationSample`). */
   calibrationSet?: Dataset;
+  /** Wanda: layer by layer on the partly pruned model, or all layers on the dense one (see `WandaCalibration`). */
+  calibration?: WandaCalibration;
   threads?: number;
 }
 
 /** What is inconsistent in a plan: the field at fault and why, worded without flag or recipe names. */
 export interface PlanProblem {
-  field: 'importance' | 'target' | 'perLayer' | 'pattern' | 'schedule' | 'training';
+  field: 'importance' | 'target' | 'perLayer' | 'pattern' | 'schedule' | 'training' | 'calibration';
   message: string;
 }
 
 /** Every inconsistency of the plan (empty when it can run). */
-export function pruningPlanProblems(plan: Pick<PruningPlan, 'importance' | 'target' | 'pattern' | 'schedule'> & { scope?: PruningScope; trains: boolean; hasCalibrationSet: boolean }): PlanProblem[] {
+export function pruningPlanProblems(plan: Pick<PruningPlan, 'importance' | 'target' | 'pattern' | 'schedule' | 'calibration'> & { scope?: PruningScope; trains: boolean; hasCalibrationSet: boolean }): PlanProblem[] {
   const problems: PlanProblem[] = [];
   const { importance, target, pattern, schedule } = plan;
   const add = (field: PlanProblem['field'], message: string) => problems.push({ field, message });
@@ -87,6 +89,9 @@ export function pruningPlanProblems(plan: Pick<PruningPlan, 'importance' | 'targ
   if (importance === 'movement' && !plan.trains) add('training', 'movement importance accumulates during training (Sanh et al. 2020): give fine-tuning epochs > 0');
   if (importance === 'movement' && schedule.kind === 'iterative') add('importance', `movement importance is read from training: use the oneshot or agp schedule, not ${schedule.kind}`);
   if (importance === 'wanda' && !plan.hasCalibrationSet) add('importance', 'wanda measures activations on calibration images: give data');
+  if (plan.calibration !== undefined && importance !== 'wanda') add('calibration', `the calibration order is Wanda's; ${importance} measures no activations`);
+  if (plan.calibration === 'sequential' && schedule.kind !== 'oneshot') add('calibration', `sequential calibration prunes once, layer by layer: use the oneshot schedule, not ${schedule.kind}`);
+  if (plan.calibration === 'sequential' && plan.scope === 'global') add('calibration', 'sequential calibration prunes layer by layer; a global threshold compares all layers at once: use the layer or row scope');
   if (schedule.kind === 'iterative' && !(Number.isInteger(schedule.rounds) && schedule.rounds > 0)) add('schedule', `iterative rounds ${schedule.rounds}: expected a positive whole number`);
   if (schedule.kind === 'agp' && !(Number.isInteger(schedule.updates) && schedule.updates > 0)) add('schedule', `agp mask updates ${schedule.updates}: expected a positive whole number`);
   if (schedule.kind === 'lottery' && schedule.rounds !== undefined && !(Number.isInteger(schedule.rounds) && schedule.rounds > 0)) add('schedule', `lottery rounds ${schedule.rounds}: expected a positive whole number`);
@@ -98,11 +103,11 @@ export function calibrationSample(train: Dataset, size: number, seed: number): D
   return selectSamples(train, new Rng(seed).permutation(train.length).subarray(0, Math.min(size, train.length)), `${train.name} calibration`);
 }
 
-export function importanceSource(plan: Pick<PruningPlan, 'importance' | 'seed' | 'calibrationSet' | 'threads'>): ImportanceSource {
+export function importanceSource(plan: Pick<PruningPlan, 'importance' | 'seed' | 'calibrationSet' | 'calibration' | 'threads'>): ImportanceSource {
   switch (plan.importance) {
     case 'wanda':
       if (!plan.calibrationSet) throw new RetortError('BAD_ARGUMENT', 'Wanda importance needs a calibration set');
-      return { method: 'wanda', calibrationSet: plan.calibrationSet, threads: plan.threads };
+      return { method: 'wanda', calibrationSet: plan.calibrationSet, calibration: plan.calibration, threads: plan.threads };
     case 'random':
       return { method: 'random', seed: plan.seed };
     default:

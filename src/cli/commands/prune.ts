@@ -17,6 +17,7 @@ import {
   type PruningScheduleKind, type PruningTarget,
 } from '../../prune/plan.js';
 import { sparsityReport, type SparsityReport } from '../../prune/sparsity.js';
+import { WANDA_CALIBRATIONS, wandaCalibrationOf } from '../../prune/evidence.js';
 import { fineTuneConfig } from '../compressionData.js';
 import { formatBytes, formatFields, formatTable } from '../format.js';
 import { bad, choice, parseNumber } from '../trainingOptions.js';
@@ -38,6 +39,7 @@ interface PruneFlags {
   fineTuneEpochs: string;
   data: string;
   calibrationSize: string;
+  calibration?: string;
   batchSize: string;
   lr: string;
   seed: string;
@@ -59,7 +61,7 @@ async function summarize(model: ModelProto, test: Dataset, threads: number): Pro
 
 /** Which flag names each field of a pruning plan, for the problems `pruningPlanProblems` finds. */
 const PLAN_FLAGS: Record<PlanProblem['field'], string> = {
-  importance: '--method', target: '--sparsity/--quality', perLayer: '--layer-sparsity', pattern: '--pattern', schedule: '--schedule', training: '--fine-tune-epochs',
+  importance: '--method', target: '--sparsity/--quality', perLayer: '--layer-sparsity', pattern: '--pattern', schedule: '--schedule', training: '--fine-tune-epochs', calibration: '--calibration',
 };
 
 function pruningSchedule(kind: PruningScheduleKind, rounds: number | undefined): PruningSchedule {
@@ -83,6 +85,7 @@ async function runPrune(modelPath: string, flags: PruneFlags, argv: readonly str
   const lr = parseNumber('--lr', flags.lr, 'positive');
   const calibrationSize = parseNumber('--calibration-size', flags.calibrationSize, 'positive-int');
   const dataName = choice('--data', flags.data, DATA_SOURCES);
+  const calibration = flags.calibration === undefined ? undefined : choice('--calibration', flags.calibration, WANDA_CALIBRATIONS);
   if (flags.quality !== undefined && flags.sparsity !== undefined) throw bad('Give --sparsity or --quality, not both');
   if (flags.quality !== undefined && flags.layerSparsity !== undefined) throw bad('Give --layer-sparsity or --quality, not both');
   const perLayer = flags.layerSparsity === undefined ? undefined : parseLayerSparsity(flags.layerSparsity);
@@ -90,14 +93,14 @@ async function runPrune(modelPath: string, flags: PruneFlags, argv: readonly str
   const sparsity = flags.sparsity === undefined ? (perLayer ? 0 : 0.5) : parseNumber('--sparsity', flags.sparsity, 'nonnegative');
   const target: PruningTarget = flags.quality !== undefined ? { quality: parseNumber('--quality', flags.quality, 'nonnegative') } : { sparsity, ...(perLayer ? { perLayer } : {}) };
   const pattern: PruningPattern = patternName === '2:4' ? { kind: 'n:m', n: 2, m: 4 } : { kind: 'unstructured' };
-  const problems = pruningPlanProblems({ importance: method, target, pattern, schedule, scope, trains: epochs > 0, hasCalibrationSet: true });
+  const problems = pruningPlanProblems({ importance: method, target, pattern, schedule, scope, calibration, trains: epochs > 0, hasCalibrationSet: true });
   if (problems.length > 0) throw bad(problems.map((p) => `${PLAN_FLAGS[p.field]}: ${p.message}`).join('\n'));
 
   const model = loadModel(resolve(modelPath));
   const sources = loadDataSource(dataName, { inputDims: modelInputDims(model) });
   const config = fineTuneConfig({ epochs: Math.max(1, epochs), lr, batchSize, seed, threads, silent: Boolean(flags.json) });
   const plan: PruningPlan = {
-    importance: method, scope, target, pattern, schedule, seed, threads,
+    importance: method, scope, target, pattern, schedule, seed, threads, calibration,
     training: epochs > 0 ? { config, data: { train: sources.train } } : undefined,
     calibrationSet: method === 'wanda' ? calibrationSample(sources.train, calibrationSize, seed) : undefined,
   };
@@ -108,7 +111,7 @@ async function runPrune(modelPath: string, flags: PruneFlags, argv: readonly str
   const report = sparsityReport(pruned);
   const quality = 'quality' in target ? target.quality : null;
   const summary = {
-    model: resolve(modelPath), out: resolve(flags.out), method, schedule: schedule.kind, pattern: patternName, scope,
+    model: resolve(modelPath), out: resolve(flags.out), method, schedule: schedule.kind, pattern: patternName, scope, calibration: method === 'wanda' ? wandaCalibrationOf(calibration, { oneShot: schedule.kind === 'oneshot', global: scope === 'global' }) : undefined,
     sparsity: 'sparsity' in target ? target.sparsity : null, layerSparsity: perLayer ?? null, quality, fineTuneEpochs: epochs, seed, before, after, sparsityReport: report, skipped,
   };
   if (flags.json) {
@@ -154,6 +157,10 @@ export function registerPrune(program: Command): void {
     .option('--fine-tune-epochs <n>', 'epochs of masked training after each prune (iterative, oneshot), of the whole run (agp), of each round (lottery)', '0')
     .option('--data <name>', `training and test data: ${DATA_SOURCES.join(', ')}`, 'mnist')
     .option('--calibration-size <n>', 'wanda: training images whose activations are measured (seeded choice)', '128')
+    .option(
+      '--calibration <order>',
+      `wanda: ${WANDA_CALIBRATIONS.join(' or ')}; sequential measures each layer's inputs on the model with the layers before it already pruned, as Wanda's reference code does (one calibration pass per layer depth); one-pass measures every layer on the dense model (default: sequential for a oneshot prune by layer or row, one-pass otherwise)`,
+    )
     .option('--batch-size <n>', 'fine-tuning batch size', '128')
     .option('--lr <x>', 'fine-tuning learning rate (SGD, momentum 0.9, constant)', '0.01')
     .option('--seed <n>', 'seed of the random importance, the calibration choice and the fine-tuning shuffles', '0')

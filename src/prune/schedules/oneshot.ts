@@ -1,17 +1,25 @@
 /**
  * One-shot pruning: one prune, then optional masked fine-tuning. Criteria read from training
- * (movement) train first, accumulating their statistic, and prune the trained model.
+ * (movement) train first, accumulating their statistic, and prune the trained model. Wanda prunes
+ * layer group by layer group with sequential calibration unless told otherwise (sequential.ts).
  */
 import type { ModelProto } from '../../onnx/proto.js';
 import { openPlainTrainer } from '../../train/openTrainer.js';
 import type { TrainResult } from '../../train/trainer.js';
 import { RetortError } from '../../util/errors.js';
 import { withParameterValues } from '../../train/export.js';
-import { needsTraining, resolveImportance, trainingStatistics, type ImportanceSource } from '../evidence.js';
+import { needsTraining, resolveImportance, trainingStatistics, wandaCalibrationOf, type ImportanceSource } from '../evidence.js';
 import { findPrunableLayers } from '../layers.js';
 import { retrainWithMasks, type MaskedTraining } from '../maskedTraining.js';
 import type { MaskSelection, SelectedMasks } from '../masks.js';
 import { prune } from '../prune.js';
+import { sequentialWandaPrune } from '../sequential.js';
+
+/** Whether Wanda measures layer by layer (asked for with a global threshold, sequentialWandaPrune says why it cannot). */
+function sequentialCalibration(source: ImportanceSource, selection: MaskSelection): source is Extract<ImportanceSource, { method: 'wanda' }> {
+  const global = selection.pattern === 'unstructured' && 'scope' in selection && selection.scope === 'global';
+  return source.method === 'wanda' && wandaCalibrationOf(source.calibration, { oneShot: true, global }) === 'sequential';
+}
 
 export interface OneShotPruning {
   importance: ImportanceSource;
@@ -39,8 +47,9 @@ export async function oneShotPrune(model: ModelProto, run: OneShotPruning): Prom
       await close();
     }
   }
-  const importance = await resolveImportance(run.importance, { model, layers });
-  const pruned = prune(model, { importance, selection: run.selection });
+  const pruned = sequentialCalibration(run.importance, run.selection)
+    ? await sequentialWandaPrune(model, run.importance.calibrationSet, run.selection, run.importance)
+    : prune(model, { importance: await resolveImportance(run.importance, { model, layers }), selection: run.selection });
   if (!run.fineTune) return pruned;
   const training = await retrainWithMasks(pruned.model, pruned.masks, run.fineTune.config, run.fineTune.data, run.fineTune);
   return { masks: pruned.masks, skipped: pruned.skipped, model: training.model, training };

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { macsAtBatchOne } from '../../eval/modelSummary.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import { importanceScorer, type ImportanceMethod, type PruningScope } from '../../prune/importance/index.js';
+import type { WandaCalibration } from '../../prune/evidence.js';
 import type { MaskedTraining } from '../../prune/maskedTraining.js';
 import { calibrationSample, pruningPlanProblems, runPruning, type PlanProblem, type PruningPattern, type PruningSchedule, type PruningTarget } from '../../prune/plan.js';
 import { IMPORTANCE_CRITERIA, PRUNE_STRUCTURES, pruneStructured, taylorCalibration, type ImportanceCriterion, type PruneStructure } from '../../prune/structured/index.js';
@@ -31,7 +32,11 @@ const importanceSchema = z.discriminatedUnion('key', [
   z.strictObject({ key: z.literal('movement'), kwargs: z.strictObject({ scope }).prefault({}) }).describe('-W * dL/dW summed over the fine-tune (Sanh et al. 2020); needs fineTune'),
   z.strictObject({
     key: z.literal('wanda'),
-    kwargs: z.strictObject({ scope, calibrationSamples: z.number().int().positive().default(128).describe('training samples whose activation norms are measured (seeded choice)') }).prefault({}),
+    kwargs: z.strictObject({
+      scope,
+      calibrationSamples: z.number().int().positive().default(128).describe('training samples whose activation norms are measured (seeded choice)'),
+      calibration: z.enum(['sequential', 'one-pass']).optional().describe("sequential: each layer measured on the model with the layers before it pruned (Wanda's reference code); one-pass: all on the dense model; default sequential for a oneshot, per-layer or per-row prune"),
+    }).prefault({}),
   }).describe('|W| * input-feature norm (Sun et al. 2023); needs data'),
   z.strictObject({ key: z.literal('random'), kwargs: z.strictObject({ scope }).prefault({}) }).describe('seeded random scores (the baseline)'),
 ]);
@@ -97,10 +102,12 @@ export type PruneKwargs = z.infer<typeof pruneKwargsSchema>;
 /** Where in the kwargs each field of a pruning plan is given. */
 const PROBLEM_PATHS: Record<PlanProblem['field'], string[]> = {
   importance: ['importance', 'key'], target: ['sparsity'], perLayer: ['layerSparsity'], pattern: ['pattern'], schedule: ['schedule', 'key'], training: ['fineTune'],
+  calibration: ['importance', 'kwargs', 'calibration'],
 };
 
 interface StagePlan {
   importance: ImportanceMethod;
+  calibration: WandaCalibration | undefined;
   scope: PruningScope;
   pattern: PruningPattern;
   schedule: PruningSchedule;
@@ -124,7 +131,8 @@ function planOf(k: PruneKwargs): StagePlan {
           : pattern.kind === 'n:m'
             ? { sparsity: 1 - pattern.n / pattern.m }
             : undefined;
-  return { importance: importance.key, scope: k.scope ?? importance.kwargs.scope ?? importanceScorer(importance.key).defaultScope, pattern, schedule, target };
+  const calibration = importance.key === 'wanda' ? importance.kwargs.calibration : undefined;
+  return { importance: importance.key, calibration, scope: k.scope ?? importance.kwargs.scope ?? importanceScorer(importance.key).defaultScope, pattern, schedule, target };
 }
 
 /** What the pruning trains with besides the kwargs: the data, the teacher, and whether to resume from ctx.checkpoint. */
