@@ -16,6 +16,7 @@ import {
   calibrationSample, PRUNING_SCHEDULES, pruningPlanProblems, runPruning, type PlanProblem, type PruningPattern, type PruningPlan, type PruningSchedule,
   type PruningScheduleKind, type PruningTarget,
 } from '../../prune/plan.js';
+import { layerOutputErrors, type LayerOutputError } from '../../prune/layerError.js';
 import { sparsityReport, type SparsityReport } from '../../prune/sparsity.js';
 import { WANDA_CALIBRATIONS, wandaCalibrationOf } from '../../prune/evidence.js';
 import { fineTuneConfig } from '../compressionData.js';
@@ -44,6 +45,7 @@ interface PruneFlags {
   lr: string;
   seed: string;
   threads: string;
+  layerError?: boolean;
   json?: boolean;
 }
 
@@ -109,16 +111,27 @@ async function runPrune(modelPath: string, flags: PruneFlags, argv: readonly str
   saveModel(pruned, resolve(flags.out));
   const after = await summarize(pruned, sources.test, threads);
   const report = sparsityReport(pruned);
+  // Without fine-tuning the other weights are the model's own, so the error is the prune's alone.
+  const layerErrors = flags.layerError ? await layerOutputErrors(model, pruned, sources.test, { threads }) : undefined;
   const quality = 'quality' in target ? target.quality : null;
   const summary = {
     model: resolve(modelPath), out: resolve(flags.out), method, schedule: schedule.kind, pattern: patternName, scope, calibration: method === 'wanda' ? wandaCalibrationOf(calibration, { oneShot: schedule.kind === 'oneshot', global: scope === 'global' }) : undefined,
     sparsity: 'sparsity' in target ? target.sparsity : null, layerSparsity: perLayer ?? null, quality, fineTuneEpochs: epochs, seed, before, after, sparsityReport: report, skipped,
+    ...(layerErrors ? { layerOutputErrors: layerErrors } : {}),
   };
   if (flags.json) {
     process.stdout.write(JSON.stringify({ ...summary, command: argv.slice(2) }, null, 2) + '\n');
     return;
   }
   printReport(report, before, after, skipped);
+  if (layerErrors) printLayerErrors(layerErrors, epochs > 0);
+}
+
+function printLayerErrors(errors: readonly LayerOutputError[], fineTuned: boolean): void {
+  const e = (x: number) => x.toExponential(2);
+  const rows = errors.map((l) => [l.layer, e(l.pooled), e(l.median), e(l.p99), e(l.p999), e(l.max)]);
+  const what = `Layer output error on the ${errors[0]?.samples ?? 0} test samples, ||y - y'||^2 / ||y||^2 with the dense model's inputs to each layer${fineTuned ? ' (after fine-tuning: it includes what training changed)' : ''}:`;
+  process.stdout.write(`\n${what}\n` + formatTable(['layer', 'pooled', 'median', 'p99', 'p99.9', 'max'], rows) + '\n');
 }
 
 function printReport(report: SparsityReport, before: ModelSummary, after: ModelSummary, skipped: { layer: string; reason: string }[]): void {
@@ -165,6 +178,7 @@ export function registerPrune(program: Command): void {
     .option('--lr <x>', 'fine-tuning learning rate (SGD, momentum 0.9, constant)', '0.01')
     .option('--seed <n>', 'seed of the random importance, the calibration choice and the fine-tuning shuffles', '0')
     .option('--threads <n>', 'ORT intra-op threads, 0 to let ORT choose', '0')
+    .option('--layer-error', "also measure each pruned layer's output error on the test set, ||y - y'||^2 / ||y||^2 with the dense model's inputs to the layer (pooled, median and tail: what Wanda minimizes on average, and where a classifier's errors come from)")
     .option('--json', 'print the report as JSON (no tables, no progress)')
     .action(async (model: string, flags: PruneFlags) => runPrune(model, flags, process.argv));
 }
