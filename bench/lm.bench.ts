@@ -4,7 +4,7 @@
  * parameters trained the same number of steps (a) on the text alone, (b) with token-level forward
  * KL, (c) with token-level reverse KL, (c') with reverse KL on its own samples mixed with text
  * windows (on-policy), (d) on text the teacher generated (sequence-level KD); then the teacher
- * pruned to 50% (magnitude per layer and per row, Wanda per row) and quantized to 4 bits (weight-only
+ * pruned to 50% (magnitude per layer and per row, Wanda per row, one-pass and sequential calibration) and quantized to 4 bits (weight-only
  * MatMulNBits, round-to-nearest and GPTQ), and width-pruned Minitron-style (half the heads and half the
  * MLP width of every block by activation importance, then retrained by forward KL from the unpruned
  * teacher). Each model's validation loss and perplexity, sample text (seeded), parameters and
@@ -40,6 +40,7 @@ import type { ModelProto } from '../src/onnx/proto.js';
 import { collectActivationNorms } from '../src/prune/activationNorms.js';
 import { findPrunableLayers } from '../src/prune/layers.js';
 import { prune } from '../src/prune/prune.js';
+import { sequentialWandaPrune } from '../src/prune/sequential.js';
 import { pruneTransformer, tokenCalibrationBatches } from '../src/prune/structured/index.js';
 import { arrayCalibrationReader } from '../src/quantize/calibration/reader.js';
 import { quantizeWeightOnly } from '../src/quantize/weightOnly.js';
@@ -223,18 +224,20 @@ async function compressionStages(teacher: ModelProto): Promise<void> {
   const layers = findPrunableLayers(teacher);
   const prunable = layers.reduce((n, l) => n + l.order.length, 0);
   const done = (name: string) => Boolean(results[name]);
-  const pruned = async (name: string, description: string, spec: Parameters<typeof prune>[1]) => {
+  const pruned = async (name: string, description: string, run: () => Promise<{ model: ModelProto; masks: ReadonlyMap<string, Float32Array> }> | { model: ModelProto; masks: ReadonlyMap<string, Float32Array> }) => {
     if (done(name)) return;
-    const r = prune(teacher, spec);
+    const r = await run();
     const zeros = [...r.masks.values()].reduce((n, m) => n + m.reduce((z, v) => z + (v === 0 ? 1 : 0), 0), 0);
     record({ name, description, parameters: params(r.model), nonZero: params(r.model) - zeros, ...(await evaluate(r.model)), note: `${(100 * zeros / prunable).toFixed(1)}% of the ${prunable} MatMul weights zero` });
   };
-  await pruned('magnitude-layer', 'teacher, magnitude 50% per layer', { importance: { method: 'magnitude' }, selection: { pattern: 'unstructured', sparsity: 0.5, scope: 'layer' } });
-  await pruned('magnitude-row', 'teacher, magnitude 50% per output row', { importance: { method: 'magnitude' }, selection: { pattern: 'unstructured', sparsity: 0.5, scope: 'row' } });
-  if (!done('wanda')) {
-    const activationNorms = await collectActivationNorms(teacher, layers, { kind: 'tokens', sequence: corpus.train, context, windows: settings.calibrationWindows }, { threads });
-    await pruned('wanda', `teacher, Wanda 50% per output row (${settings.calibrationWindows} windows of ${context} training tokens)`, { importance: { method: 'wanda', activationNorms }, selection: { pattern: 'unstructured', sparsity: 0.5, scope: 'row' } });
-  }
+  const half = (scope: 'layer' | 'row') => ({ pattern: 'unstructured', sparsity: 0.5, scope }) as const;
+  await pruned('magnitude-layer', 'teacher, magnitude 50% per layer', () => prune(teacher, { importance: { method: 'magnitude' }, selection: half('layer') }));
+  await pruned('magnitude-row', 'teacher, magnitude 50% per output row', () => prune(teacher, { importance: { method: 'magnitude' }, selection: half('row') }));
+  const calibration = { kind: 'tokens', sequence: corpus.train, context, windows: settings.calibrationWindows } as const;
+  await pruned('wanda', `teacher, Wanda 50% per output row (${settings.calibrationWindows} windows of ${context} training tokens, every layer measured on the dense model in one pass)`, async () =>
+    prune(teacher, { importance: { method: 'wanda', activationNorms: await collectActivationNorms(teacher, layers, calibration, { threads }) }, selection: half('row') }));
+  await pruned('wanda-sequential', `teacher, Wanda 50% per output row, sequential calibration (the same windows; each layer group measured after the groups before it are pruned)`, () =>
+    sequentialWandaPrune(teacher, calibration, half('row'), { threads }));
   const input = new Graph(teacher.graph!).dataInputs[0]!.name;
   for (const algorithm of [{ kind: 'rtn' as const }, { kind: 'gptq' as const, damping: 0.01 }]) {
     const name = `q4-${algorithm.kind}`;
@@ -319,7 +322,7 @@ for (const name of ['teacher', 'data', 'forward-kl', 'reverse-kl', 'reverse-kl-o
 }
 lines.push('', `"vs text alone" is a single seed's difference; training tokens/s counts the student's windows (${settings.batch}×${context} per step) and includes the teacher's forward pass per batch and, on-policy, the student's sampling.`, '');
 lines.push('#### Compression of the teacher', '', '| model | non-zero / size | validation loss | perplexity | vs teacher | notes |', '|---|---:|---:|---:|---:|---|');
-for (const name of ['teacher', 'magnitude-layer', 'magnitude-row', 'wanda', 'q4-rtn', 'q4-gptq', 'width-pruned', 'minitron-width']) {
+for (const name of ['teacher', 'magnitude-layer', 'magnitude-row', 'wanda', 'wanda-sequential', 'q4-rtn', 'q4-gptq', 'width-pruned', 'minitron-width']) {
   const r = results[name];
   if (!r) continue;
   const size = r.nonZero !== undefined ? `${group(r.nonZero)} non-zero parameters` : r.bytes !== undefined ? `${group(r.bytes)} bytes` : `${group(r.parameters)} parameters`;
