@@ -8,6 +8,8 @@ export * from './applyMasks.js';
 export { withParameterValues } from '../train/export.js';
 export * from './sparsity.js';
 export * from './activationNorms.js';
+export * from './sequential.js';
+export * from './layerError.js';
 export * from './evidence.js';
 export * from './prune.js';
 export * from './maskedTraining.js';
