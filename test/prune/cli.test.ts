@@ -31,3 +31,32 @@ test('retort prune writes a 2:4-pruned model and reports sparsity, sizes and acc
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('retort prune --method wanda: the calibration order is reported and checked; --layer-error reports each pruned layer', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'retort-prune-wanda-'));
+  try {
+    const model = path.join(dir, 'mlp.onnx');
+    saveModel(buildMlp({ hidden: [16], numClasses: 10, seed: 2 }), model);
+    const out = path.join(dir, 'pruned.onnx');
+    const result = run([model, '--out', out, '--method', 'wanda', '--sparsity', '0.5', '--calibration-size', '32', '--layer-error', '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as { calibration: string; layerOutputErrors: { layer: string; pooled: number; max: number; samples: number }[] };
+    assert.equal(report.calibration, 'sequential');
+    assert.equal(report.layerOutputErrors.length, 2, 'both Gemm weights pruned');
+    for (const l of report.layerOutputErrors) {
+      assert.equal(l.samples, 10_000);
+      assert.ok(l.pooled > 0 && l.pooled <= l.max, `${l.layer}: pooled ${l.pooled}, max ${l.max}`);
+    }
+    const global = run([model, '--out', out, '--method', 'wanda', '--scope', 'global', '--calibration', 'sequential']);
+    assert.equal(global.status, 2);
+    assert.match(global.stderr, /--calibration: sequential calibration prunes layer by layer/);
+    const notWanda = run([model, '--out', out, '--calibration', 'one-pass']);
+    assert.equal(notWanda.status, 2);
+    assert.match(notWanda.stderr, /--calibration: the calibration order is Wanda's; magnitude measures no activations/);
+    const table = run([model, '--out', out, '--method', 'magnitude', '--layer-error']);
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /Layer output error on the 10000 test samples/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

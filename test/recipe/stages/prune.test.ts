@@ -39,6 +39,9 @@ test('registered as `prune`; kwargs problems are reported together, each at its 
   assert.match(pruneStage.kwargs.safeParse({}).error!.issues[0]!.message, /give a sparsity/);
   assert.equal(pruneStage.kwargs.safeParse({ structured: { targetMacs: 0.5 }, sparsity: 0.5 }).error!.issues[0]!.path.join('.'), 'sparsity');
   assert.match(JSON.stringify(pruneStage.kwargs.safeParse({ importance: { key: 'l1' }, sparsity: 0.5 }).error!.issues), /magnitude/);
+  const sequentialGlobal = pruneStage.kwargs.safeParse({ sparsity: 0.5, importance: { key: 'wanda', kwargs: { scope: 'global', calibration: 'sequential' } } });
+  assert.deepEqual(sequentialGlobal.error!.issues.map((i) => i.path.join('.')), ['importance.kwargs.calibration']);
+  assert.equal(pruneStage.kwargs.safeParse({ sparsity: 0.5, importance: { key: 'wanda', kwargs: { calibration: 'one-pass' } } }).success, true);
 });
 
 test('magnitude 80% per layer, distilled fine-tune: each layer exactly 80% zeros in model.onnx, which runs in ORT', async () => {
