@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const STAGES = ['teacher', 'data', 'forward-kl', 'reverse-kl', 'reverse-kl-on-policy', 'sequence-kd', 'magnitude-layer', 'magnitude-row', 'wanda', 'q4-rtn', 'q4-gptq', 'width-pruned', 'minitron-width'];
+const STAGES = ['teacher', 'data', 'forward-kl', 'reverse-kl', 'reverse-kl-on-policy', 'sequence-kd', 'magnitude-layer', 'magnitude-row', 'wanda', 'wanda-sequential', 'q4-rtn', 'q4-gptq', 'width-pruned', 'minitron-width'];
 
 test('bench:lm --quick runs every stage, and a second run reuses them', () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'retort-bench-lm-'));
