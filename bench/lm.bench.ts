@@ -32,6 +32,7 @@ import { tokenKdTerms } from '../src/distill/language/tokenKd.js';
 import { crossEntropyTerm } from '../src/distill/terms/response.js';
 import type { WeightedTerm } from '../src/distill/terms/types.js';
 import { generateTokens } from '../src/eval/generate.js';
+import { distinctNgrams, judgeSamples, scoreContinuations, type SampleJudgement } from '../src/eval/sampleJudgement.js';
 import { buildArchitecture, parseArchitecture } from '../src/models/spec.js';
 import { Graph } from '../src/onnx/graph.js';
 import { encodeModel, loadModel, saveModel } from '../src/onnx/model.js';
@@ -73,9 +74,9 @@ const SEED = 1;
  * Measured (BENCHMARKS.md): the teacher runs at ~4,350 tokens/s alone on 1 thread (~0.94 s/step, so
  * 3,000 steps ~47 min; it passed 1.60 at step 1,500); students take 1,000 steps each (4.1M tokens).
  */
-const settings: { limitTokens: number | null; teacherArch: string; studentArch: string; batch: number; teacherEpochs: number; teacherStepsPerEpoch: number; studentSteps: number; retrainSteps: number; keepHeads: number; corpusTokens: number; onPolicyEvery: number; onPolicyPool: number; onPolicyPrompt: number; calibrationWindows: number; sampleTokens: number } = quick
-  ? { limitTokens: 60_000, teacherArch: 'gpt:layers=2,dim=32,heads=2,context=32', studentArch: 'gpt:layers=1,dim=16,heads=2,context=32', batch: 8, teacherEpochs: 2, teacherStepsPerEpoch: 15, studentSteps: 10, retrainSteps: 6, keepHeads: 1, corpusTokens: 2_000, onPolicyEvery: 2, onPolicyPool: 8, onPolicyPrompt: 8, calibrationWindows: 4, sampleTokens: 80 }
-  : { limitTokens: null, teacherArch: 'gpt:layers=4,dim=192,heads=6,context=128', studentArch: 'gpt:layers=3,dim=96,heads=4,context=128', batch: 32, teacherEpochs: 6, teacherStepsPerEpoch: 500, studentSteps: 1000, retrainSteps: 500, keepHeads: 3, corpusTokens: 400_000, onPolicyEvery: 4, onPolicyPool: 32, onPolicyPrompt: 32, calibrationWindows: 64, sampleTokens: 300 };
+const settings: { limitTokens: number | null; teacherArch: string; studentArch: string; batch: number; teacherEpochs: number; teacherStepsPerEpoch: number; studentSteps: number; retrainSteps: number; keepHeads: number; corpusTokens: number; onPolicyEvery: number; onPolicyPool: number; onPolicyPrompt: number; calibrationWindows: number; sampleTokens: number; judgeTokens: number } = quick
+  ? { limitTokens: 60_000, teacherArch: 'gpt:layers=2,dim=32,heads=2,context=32', studentArch: 'gpt:layers=1,dim=16,heads=2,context=32', batch: 8, teacherEpochs: 2, teacherStepsPerEpoch: 15, studentSteps: 10, retrainSteps: 6, keepHeads: 1, corpusTokens: 2_000, onPolicyEvery: 2, onPolicyPool: 8, onPolicyPrompt: 8, calibrationWindows: 4, sampleTokens: 80, judgeTokens: 200 }
+  : { limitTokens: null, teacherArch: 'gpt:layers=4,dim=192,heads=6,context=128', studentArch: 'gpt:layers=3,dim=96,heads=4,context=128', batch: 32, teacherEpochs: 6, teacherStepsPerEpoch: 500, studentSteps: 1000, retrainSteps: 500, keepHeads: 3, corpusTokens: 400_000, onPolicyEvery: 4, onPolicyPool: 32, onPolicyPrompt: 32, calibrationWindows: 64, sampleTokens: 300, judgeTokens: 25_000 };
 // Overrides for probes and other budgets (the section states the sizes used).
 for (const key of ['teacherEpochs', 'teacherStepsPerEpoch', 'studentSteps', 'retrainSteps', 'corpusTokens', 'limitTokens'] as const) {
   const value = flag(key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), '');
@@ -114,6 +115,8 @@ interface Row {
   bytes?: number;
   nonZero?: number;
   note?: string;
+  /** Its samples scored by the teacher (src/eval/sampleJudgement.ts). */
+  judged?: Omit<SampleJudgement, 'samples'> & { samples: number };
 }
 const resultsPath = join(out, 'results.json');
 const results: Record<string, Row> = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as Record<string, Row>) : {};
@@ -220,6 +223,36 @@ function calibrationFeeds(input: string, count: number, batch = 16) {
   return Array.from(windowBatches(corpus.train, starts, context, batch), (w) => ({ [input]: int64Tensor(w.inputs.slice(), [w.count, context]) }));
 }
 
+/** Models whose samples the teacher judges: the teacher itself and each student. */
+const JUDGED = ['teacher', 'data', 'forward-kl', 'reverse-kl', 'reverse-kl-on-policy', 'sequence-kd', 'minitron-width'];
+/** Sampling at temperature 1 (the distribution the KL objectives shape) from prompts of the validation text as long as on-policy's. */
+const JUDGING = { promptLength: settings.onPolicyPrompt, temperature: 1 };
+
+/**
+ * Each model's samples judged by the teacher; the reference is real validation text cut the same
+ * way (the teacher's loss and the distinct 4-grams of that many windows' continuations).
+ */
+async function judgeStages(teacher: ModelProto): Promise<{ judgeLoss: number; distinct4: number; sampledTokens: number }> {
+  for (const name of JUDGED) {
+    const r = results[name];
+    const file = join(out, `${name}.onnx`);
+    if (!r || r.judged || !existsSync(file)) continue;
+    const judged = await judgeSamples(loadModel(file), teacher, { prompts: validation, tokens: settings.judgeTokens, ...JUDGING, seed: SEED, context, threads });
+    r.judged = judged;
+    writeFileAtomic(resultsPath, JSON.stringify(results, null, 2) + '\n');
+    note(`${name}: its samples under the teacher ${judged.judgeLoss.toFixed(4)} nats/char, under itself ${judged.selfLoss.toFixed(4)}, distinct 4-grams ${judged.distinct4.toFixed(3)}`);
+  }
+  const length = context + 1;
+  const count = Math.ceil(settings.judgeTokens / (length - JUDGING.promptLength));
+  const rows = new Int32Array(count * length);
+  for (let i = 0; i < count; i++) rows.set(validation.tokens.subarray(i * length, (i + 1) * length), i * length);
+  return {
+    judgeLoss: await scoreContinuations(teacher, rows, length, JUDGING.promptLength, { threads, name: 'the teacher' }),
+    distinct4: distinctNgrams(rows, length, JUDGING.promptLength, 4),
+    sampledTokens: count * (length - JUDGING.promptLength),
+  };
+}
+
 async function compressionStages(teacher: ModelProto): Promise<void> {
   const layers = findPrunableLayers(teacher);
   const prunable = layers.reduce((n, l) => n + l.order.length, 0);
@@ -301,6 +334,7 @@ await studentStage('sequence-kd', `sequence-level KD: cross-entropy on ${text.sa
 }));
 await compressionStages(teacher);
 await minitronStage(teacher);
+const reference = await judgeStages(teacher);
 
 // The section for BENCHMARKS.md.
 const fmt = (x: number, digits = 4) => x.toFixed(digits);
@@ -328,6 +362,14 @@ for (const name of ['teacher', 'magnitude-layer', 'magnitude-row', 'wanda', 'wan
   const size = r.nonZero !== undefined ? `${group(r.nonZero)} non-zero parameters` : r.bytes !== undefined ? `${group(r.bytes)} bytes` : `${group(r.parameters)} parameters`;
   const vs = name === 'teacher' ? '' : signed(r.validationLoss - t.validationLoss);
   lines.push(`| ${r.description} | ${size} | ${fmt(r.validationLoss)} | ${fmt(r.perplexity, 3)} | ${vs} | ${name === 'teacher' ? '' : r.note ?? ''} |`);
+}
+lines.push('', '#### What the models write, judged by the teacher', '');
+lines.push(`Each model continues ${JUDGING.promptLength}-character prompts from seeded places of the validation text by sampling at temperature ${JUDGING.temperature} (${group(settings.judgeTokens)} sampled characters or a little more, the same prompts for every model; src/eval/sampleJudgement.ts). Teacher's loss: the mean nats/char of the sampled characters under the teacher (lower: text the teacher finds likely); own loss: the same under the model that wrote them (its entropy rate); distinct 4-grams: the fraction of the samples' 4-grams that differ (repetitive text scores low). Reference: the validation text cut the same way (${group(reference.sampledTokens)} characters after the prompts).`, '');
+lines.push("| model | teacher's loss on its samples | own loss on its samples | distinct 4-grams | samples | sampling s |", '|---|---:|---:|---:|---:|---:|');
+lines.push(`| validation text | ${fmt(reference.judgeLoss)} | | ${fmt(reference.distinct4, 3)} | | |`);
+for (const name of JUDGED) {
+  const j = results[name]?.judged;
+  if (j) lines.push(`| ${results[name]!.description} | ${fmt(j.judgeLoss)} | ${fmt(j.selfLoss)} | ${fmt(j.distinct4, 3)} | ${group(j.samples)} | ${j.seconds.toFixed(1)} |`);
 }
 lines.push('', `#### Samples (seeded: a newline continued by ${settings.sampleTokens} characters at temperature 0.8, seed ${SEED})`, '');
 for (const name of ['teacher', 'data', 'forward-kl', 'reverse-kl', 'reverse-kl-on-policy', 'sequence-kd', 'minitron-width']) {

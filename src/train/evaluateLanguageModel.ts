@@ -27,6 +27,15 @@ export interface LanguageModelEvaluationOptions {
   maxWindows?: number;
 }
 
+/** -log softmax(row)[label] (stable: shifted by the row's maximum) and the row's argmax, the lowest id among ties. */
+export function nextTokenLoss(row: Float32Array, label: number): { loss: number; best: number } {
+  let best = 0;
+  for (let c = 1; c < row.length; c++) if (row[c]! > row[best]!) best = c;
+  let sum = 0;
+  for (let c = 0; c < row.length; c++) sum += Math.exp(row[c]! - row[best]!);
+  return { loss: Math.log(sum) - (row[label]! - row[best]!), best };
+}
+
 export async function evaluateLanguageModel(session: Session, sequence: TokenSequence, options: LanguageModelEvaluationOptions): Promise<LanguageModelEvaluation> {
   const { context, batchSize } = options;
   const input = session.inputNames[0]!;
@@ -44,13 +53,9 @@ export async function evaluateLanguageModel(session: Session, sequence: TokenSeq
       throw new RetortError('DATA_INVALID', `${session.name} gives ${logits.length} logits for ${positions} positions; expected [${windows.count}, ${context}, >= ${sequence.vocabSize}]`);
     }
     for (let p = 0; p < positions; p++) {
-      const row = logits.subarray(p * vocab, (p + 1) * vocab);
-      let best = 0;
-      for (let c = 1; c < vocab; c++) if (row[c]! > row[best]!) best = c;
-      let sum = 0;
-      for (let c = 0; c < vocab; c++) sum += Math.exp(row[c]! - row[best]!);
       const label = Number(windows.labels[p]);
-      lossSum += Math.log(sum) - (row[label]! - row[best]!);
+      const { loss, best } = nextTokenLoss(logits.subarray(p * vocab, (p + 1) * vocab), label);
+      lossSum += loss;
       if (best === label) correct++;
     }
   }

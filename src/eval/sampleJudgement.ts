@@ -1,0 +1,133 @@
+/**
+ * What a language model writes, judged by another (its teacher). Validation perplexity measures how
+ * well a student covers real text, the forward-KL view; reverse-KL and on-policy students (MiniLLM,
+ * Gu et al. 2024; GKD, Agarwal et al. 2024) trade coverage for samples the teacher finds likely, which
+ * perplexity does not show. So: the model continues real-text prompts by sampling, and each sampled
+ * token is scored by
+ *
+ * - the judge: mean -log p_judge(token | the sample so far), nats per token — lower is text the judge
+ *   would have written (the cross-entropy of the model's samples under the judge);
+ * - the model itself: its own mean -log p — an estimate of its entropy rate at that temperature;
+ * - distinct 4-grams over all 4-grams of the samples: degenerate, repetitive text can please a judge,
+ *   and shows here as a low fraction.
+ *
+ * Each sample is one window long (the prompt and `context + 1 - promptLength` sampled tokens), so a
+ * single forward pass scores it. The same options and seed give the same prompts to every model, so
+ * their rows compare.
+ */
+import type { TokenSequence } from '../data/text/corpus.js';
+import { languageModelIo, windowLength } from '../data/text/forLanguageModel.js';
+import { generateTeacherCorpus } from '../distill/language/sequenceKd.js';
+import { encodeModel } from '../onnx/model.js';
+import type { ModelProto } from '../onnx/proto.js';
+import { Session } from '../runtime/session.js';
+import { int64Tensor, readFloats } from '../runtime/tensors.js';
+import { nextTokenLoss } from '../train/evaluateLanguageModel.js';
+import { RetortError } from '../util/errors.js';
+
+export interface SampleJudgementOptions {
+  /** Real text the prompts are drawn from, at seeded places. */
+  prompts: TokenSequence;
+  /** Sampled tokens to score, at least (rounded up to whole samples). */
+  tokens: number;
+  /** Tokens of real text each sample starts from; default 1. */
+  promptLength?: number;
+  temperature: number;
+  topK?: number;
+  seed: number;
+  /** Window length (a sample is context + 1 tokens); default the model's context. */
+  context?: number;
+  /** Samples per ORT call; default 32. */
+  batchSize?: number;
+  threads?: number;
+}
+
+export interface SampleJudgement {
+  samples: number;
+  sampledTokens: number;
+  /** Mean negative log-likelihood of the sampled tokens under the judge, nats per token. */
+  judgeLoss: number;
+  /** The same under the model that sampled them. */
+  selfLoss: number;
+  /** Distinct 4-grams / all 4-grams of the sampled tokens (4-grams within one sample). */
+  distinct4: number;
+  /** Sampling time, seconds. */
+  seconds: number;
+}
+
+/** Distinct n-grams over all n-grams of the rows' tokens from `from` on (n-grams do not cross rows). */
+export function distinctNgrams(rows: Int32Array, length: number, from: number, n: number): number {
+  const seen = new Set<string>();
+  let total = 0;
+  for (let start = 0; start + length <= rows.length; start += length) {
+    for (let i = start + from; i + n <= start + length; i++) {
+      seen.add(rows.subarray(i, i + n).join(','));
+      total++;
+    }
+  }
+  return total === 0 ? NaN : seen.size / total;
+}
+
+/**
+ * Mean -log p(token) under `model` of every token of each row from `from` on, the row read as one
+ * window (its first `length - 1` tokens in, the next token of each position as the label).
+ */
+export async function scoreContinuations(model: ModelProto, rows: Int32Array, length: number, from: number, options: { batchSize?: number; threads?: number; name?: string } = {}): Promise<number> {
+  const io = languageModelIo(model, options.name);
+  const window = length - 1;
+  windowLength(io, window, options.name);
+  if (!(from >= 1 && from < length)) throw new RetortError('BAD_ARGUMENT', `Scoring from token ${from} of rows of ${length}: expected 1 <= from < ${length}`);
+  const count = rows.length / length;
+  const batchSize = options.batchSize ?? 32;
+  const session = await Session.create(encodeModel(model), { name: options.name ?? 'scored language model', threads: options.threads ?? 0 });
+  let lossSum = 0;
+  let scored = 0;
+  try {
+    for (let first = 0; first < count; first += batchSize) {
+      const batch = Math.min(batchSize, count - first);
+      const ids = new BigInt64Array(batch * window);
+      for (let r = 0; r < batch; r++) for (let t = 0; t < window; t++) ids[r * window + t] = BigInt(rows[(first + r) * length + t]!);
+      const results = await session.run({ [io.input]: int64Tensor(ids, [batch, window]) }, [io.output]);
+      const logits = readFloats(results[io.output]!, io.output);
+      const vocab = logits.length / (batch * window);
+      for (let r = 0; r < batch; r++) {
+        // Position p predicts token p + 1: the scored tokens from..length-1 come from positions from-1..window-1.
+        for (let p = from - 1; p < window; p++) {
+          const at = (r * window + p) * vocab;
+          lossSum += nextTokenLoss(logits.subarray(at, at + vocab), rows[(first + r) * length + p + 1]!).loss;
+          scored++;
+        }
+      }
+    }
+  } finally {
+    await session.dispose();
+  }
+  return lossSum / scored;
+}
+
+/** `model` samples continuations of real-text prompts; `judge` and `model` score them (see the file's comment). */
+export async function judgeSamples(model: ModelProto, judge: ModelProto, options: SampleJudgementOptions): Promise<SampleJudgement> {
+  const context = windowLength(languageModelIo(model, 'the sampled model'), options.context ?? null, 'the sampled model');
+  windowLength(languageModelIo(judge, 'the judge'), context, 'the judge');
+  const promptLength = options.promptLength ?? 1;
+  const samples = await generateTeacherCorpus(model, {
+    tokens: options.tokens,
+    prompts: options.prompts,
+    promptLength,
+    temperature: options.temperature,
+    ...(options.topK !== undefined ? { topK: options.topK } : {}),
+    seed: options.seed,
+    context,
+    batchSize: options.batchSize,
+    threads: options.threads,
+  });
+  const score = (m: ModelProto, name: string) => scoreContinuations(m, samples.sequences, samples.length, promptLength, { batchSize: options.batchSize, threads: options.threads, name });
+  return {
+    samples: samples.count,
+    sampledTokens: samples.sampledTokens,
+    judgeLoss: await score(judge, 'the judge'),
+    selfLoss: await score(model, 'the sampled model'),
+    distinct4: distinctNgrams(samples.sequences, samples.length, promptLength, 4),
+    seconds: samples.seconds,
+  };
+}
