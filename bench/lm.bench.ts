@@ -116,7 +116,7 @@ interface Row {
   nonZero?: number;
   note?: string;
   /** Its samples scored by the teacher (src/eval/sampleJudgement.ts). */
-  judged?: Omit<SampleJudgement, 'samples'> & { samples: number };
+  judged?: Omit<SampleJudgement, 'judgeLossStdError'> & { judgeLossStdError?: number };
 }
 const resultsPath = join(out, 'results.json');
 const results: Record<string, Row> = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as Record<string, Row>) : {};
@@ -247,7 +247,7 @@ async function judgeStages(teacher: ModelProto): Promise<{ judgeLoss: number; di
   const rows = new Int32Array(count * length);
   for (let i = 0; i < count; i++) rows.set(validation.tokens.subarray(i * length, (i + 1) * length), i * length);
   return {
-    judgeLoss: await scoreContinuations(teacher, rows, length, JUDGING.promptLength, { threads, name: 'the teacher' }),
+    judgeLoss: (await scoreContinuations(teacher, rows, length, JUDGING.promptLength, { threads, name: 'the teacher' })).loss,
     distinct4: distinctNgrams(rows, length, JUDGING.promptLength, 4),
     sampledTokens: count * (length - JUDGING.promptLength),
   };
@@ -364,12 +364,12 @@ for (const name of ['teacher', 'magnitude-layer', 'magnitude-row', 'wanda', 'wan
   lines.push(`| ${r.description} | ${size} | ${fmt(r.validationLoss)} | ${fmt(r.perplexity, 3)} | ${vs} | ${name === 'teacher' ? '' : r.note ?? ''} |`);
 }
 lines.push('', '#### What the models write, judged by the teacher', '');
-lines.push(`Each model continues ${JUDGING.promptLength}-character prompts from seeded places of the validation text by sampling at temperature ${JUDGING.temperature} (${group(settings.judgeTokens)} sampled characters or a little more, the same prompts for every model; src/eval/sampleJudgement.ts). Teacher's loss: the mean nats/char of the sampled characters under the teacher (lower: text the teacher finds likely); own loss: the same under the model that wrote them (its entropy rate); distinct 4-grams: the fraction of the samples' 4-grams that differ (repetitive text scores low). Reference: the validation text cut the same way (${group(reference.sampledTokens)} characters after the prompts).`, '');
+lines.push(`Each model continues ${JUDGING.promptLength}-character prompts from seeded places of the validation text by sampling at temperature ${JUDGING.temperature} (${group(settings.judgeTokens)} sampled characters or a little more, the same prompts for every model; src/eval/sampleJudgement.ts). Teacher's loss: the mean nats/char of the sampled characters under the teacher (lower: text the teacher finds likely; ± its standard error over the samples); own loss: the same under the model that wrote them (its entropy rate); distinct 4-grams: the fraction of the samples' 4-grams that differ (repetitive text scores low). Reference: the validation text cut the same way (${group(reference.sampledTokens)} characters after the prompts).`, '');
 lines.push("| model | teacher's loss on its samples | own loss on its samples | distinct 4-grams | samples | sampling s |", '|---|---:|---:|---:|---:|---:|');
 lines.push(`| validation text | ${fmt(reference.judgeLoss)} | | ${fmt(reference.distinct4, 3)} | | |`);
 for (const name of JUDGED) {
   const j = results[name]?.judged;
-  if (j) lines.push(`| ${results[name]!.description} | ${fmt(j.judgeLoss)} | ${fmt(j.selfLoss)} | ${fmt(j.distinct4, 3)} | ${group(j.samples)} | ${j.seconds.toFixed(1)} |`);
+  if (j) lines.push(`| ${results[name]!.description} | ${fmt(j.judgeLoss)}${j.judgeLossStdError === undefined ? '' : ` ± ${fmt(j.judgeLossStdError, 3)}`} | ${fmt(j.selfLoss)} | ${fmt(j.distinct4, 3)} | ${group(j.samples)} | ${j.seconds.toFixed(1)} |`);
 }
 lines.push('', `#### Samples (seeded: a newline continued by ${settings.sampleTokens} characters at temperature 0.8, seed ${SEED})`, '');
 for (const name of ['teacher', 'data', 'forward-kl', 'reverse-kl', 'reverse-kl-on-policy', 'sequence-kd', 'minitron-width']) {

@@ -47,6 +47,8 @@ export interface SampleJudgement {
   sampledTokens: number;
   /** Mean negative log-likelihood of the sampled tokens under the judge, nats per token. */
   judgeLoss: number;
+  /** Its standard error: the standard deviation of the samples' own means over √samples (tokens of one sample are not independent). */
+  judgeLossStdError: number;
   /** The same under the model that sampled them. */
   selfLoss: number;
   /** Distinct 4-grams / all 4-grams of the sampled tokens (4-grams within one sample). */
@@ -68,11 +70,18 @@ export function distinctNgrams(rows: Int32Array, length: number, from: number, n
   return total === 0 ? NaN : seen.size / total;
 }
 
+export interface ContinuationScores {
+  /** Mean -log p over all scored tokens, nats per token. */
+  loss: number;
+  /** The mean of each row's scored tokens. */
+  rowLosses: Float64Array;
+}
+
 /**
- * Mean -log p(token) under `model` of every token of each row from `from` on, the row read as one
- * window (its first `length - 1` tokens in, the next token of each position as the label).
+ * -log p(token) under `model` of every token of each row from `from` on, the row read as one window
+ * (its first `length - 1` tokens in, the next token of each position as the label).
  */
-export async function scoreContinuations(model: ModelProto, rows: Int32Array, length: number, from: number, options: { batchSize?: number; threads?: number; name?: string } = {}): Promise<number> {
+export async function scoreContinuations(model: ModelProto, rows: Int32Array, length: number, from: number, options: { batchSize?: number; threads?: number; name?: string } = {}): Promise<ContinuationScores> {
   const io = languageModelIo(model, options.name);
   const window = length - 1;
   windowLength(io, window, options.name);
@@ -80,8 +89,7 @@ export async function scoreContinuations(model: ModelProto, rows: Int32Array, le
   const count = rows.length / length;
   const batchSize = options.batchSize ?? 32;
   const session = await Session.create(encodeModel(model), { name: options.name ?? 'scored language model', threads: options.threads ?? 0 });
-  let lossSum = 0;
-  let scored = 0;
+  const rowLosses = new Float64Array(count);
   try {
     for (let first = 0; first < count; first += batchSize) {
       const batch = Math.min(batchSize, count - first);
@@ -91,18 +99,29 @@ export async function scoreContinuations(model: ModelProto, rows: Int32Array, le
       const logits = readFloats(results[io.output]!, io.output);
       const vocab = logits.length / (batch * window);
       for (let r = 0; r < batch; r++) {
+        let sum = 0;
         // Position p predicts token p + 1: the scored tokens from..length-1 come from positions from-1..window-1.
         for (let p = from - 1; p < window; p++) {
           const at = (r * window + p) * vocab;
-          lossSum += nextTokenLoss(logits.subarray(at, at + vocab), rows[(first + r) * length + p + 1]!).loss;
-          scored++;
+          sum += nextTokenLoss(logits.subarray(at, at + vocab), rows[(first + r) * length + p + 1]!).loss;
         }
+        rowLosses[first + r] = sum / (length - from);
       }
     }
   } finally {
     await session.dispose();
   }
-  return lossSum / scored;
+  // Every row scores the same number of tokens, so the mean of the rows' means is the mean of all.
+  return { loss: mean(rowLosses), rowLosses };
+}
+
+const mean = (xs: Float64Array): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Standard deviation of `xs` (n - 1) over √n. */
+function standardError(xs: Float64Array): number {
+  if (xs.length < 2) return NaN;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1) / xs.length);
 }
 
 /** `model` samples continuations of real-text prompts; `judge` and `model` score them (see the file's comment). */
@@ -122,11 +141,13 @@ export async function judgeSamples(model: ModelProto, judge: ModelProto, options
     threads: options.threads,
   });
   const score = (m: ModelProto, name: string) => scoreContinuations(m, samples.sequences, samples.length, promptLength, { batchSize: options.batchSize, threads: options.threads, name });
+  const judged = await score(judge, 'the judge');
   return {
     samples: samples.count,
     sampledTokens: samples.sampledTokens,
-    judgeLoss: await score(judge, 'the judge'),
-    selfLoss: await score(model, 'the sampled model'),
+    judgeLoss: judged.loss,
+    judgeLossStdError: standardError(judged.rowLosses),
+    selfLoss: (await score(model, 'the sampled model')).loss,
     distinct4: distinctNgrams(samples.sequences, samples.length, promptLength, 4),
     seconds: samples.seconds,
   };

@@ -32,9 +32,15 @@ test('scoring rows from token 1 equals the evaluator on the same windows', async
   const scored = await scoreContinuations(teacher, rows, CONTEXT + 1, 1, { batchSize: 3 });
   const evaluated = await evaluateLanguageModelBytes(encodeModel(teacher), text, { context: CONTEXT, batchSize: 4 });
   assert.equal(evaluated.windows, 4);
-  assert.ok(Math.abs(scored - evaluated.loss) < 1e-5, `${scored} vs ${evaluated.loss}`);
+  assert.ok(Math.abs(scored.loss - evaluated.loss) < 1e-5, `${scored.loss} vs ${evaluated.loss}`);
+  // Row by row: each window alone, as a text of its own, gives its row's mean.
+  for (let w = 0; w < 4; w++) {
+    const alone = tokenSequence(`window ${w}`, text.tokens.slice(w * CONTEXT, w * CONTEXT + CONTEXT + 1), VOCAB);
+    const one = await evaluateLanguageModelBytes(encodeModel(teacher), alone, { context: CONTEXT, batchSize: 1 });
+    assert.ok(Math.abs(scored.rowLosses[w]! - one.loss) < 1e-5, `row ${w}: ${scored.rowLosses[w]} vs ${one.loss}`);
+  }
   // Scoring from a later token leaves the first positions out: a different mean.
-  assert.notEqual(await scoreContinuations(teacher, rows, CONTEXT + 1, 4), scored);
+  assert.notEqual((await scoreContinuations(teacher, rows, CONTEXT + 1, 4)).loss, scored.loss);
   await assert.rejects(scoreContinuations(teacher, rows, CONTEXT + 1, 0), /1 <= from < 9/);
 });
 
@@ -51,6 +57,7 @@ test('judging samples: seeded, the model as its own judge agrees with itself, an
   assert.equal(self.selfLoss, a.selfLoss, 'the same samples whoever judges');
   assert.notEqual(a.judgeLoss, a.selfLoss);
   assert.ok(a.distinct4 > 0 && a.distinct4 <= 1);
+  assert.ok(a.judgeLossStdError > 0 && a.judgeLossStdError < 1, `standard error ${a.judgeLossStdError}`);
   // An untrained model at temperature 1 samples near-uniformly: its own loss is close to ln(vocab).
   assert.ok(Math.abs(a.selfLoss - Math.log(VOCAB)) < 0.5, `self loss ${a.selfLoss} vs ln ${VOCAB} = ${Math.log(VOCAB)}`);
   const shortJudge = withContextMetadata(buildGpt({ layers: 1, dim: 16, heads: 2, context: 4, vocabSize: VOCAB, seed: 2 }), 4);
