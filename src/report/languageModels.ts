@@ -3,11 +3,14 @@
  * (nats/token), perplexity, bits per token and top-1 accuracy, with each model's size — as a text
  * recipe's run ends (the classification report, compare.ts, scores classes) and as the `eval` stage
  * reports one model on text. Every model reads the same non-overlapping windows: the shortest
- * context among them, so the numbers are comparable.
+ * context among them, so the numbers are comparable. With a teacher, each model's samples are also
+ * judged by it (src/eval/sampleJudgement.ts): what the models write, which validation loss does not
+ * measure — the same prompts, temperature and seed for every model.
  */
 import { languageModelIo, windowLength } from '../data/text/forLanguageModel.js';
 import type { TokenSequence } from '../data/text/corpus.js';
 import { summarizeModel } from '../eval/modelSummary.js';
+import { judgeSamples } from '../eval/sampleJudgement.js';
 import { encodeModel, loadModel } from '../onnx/model.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { evaluateLanguageModelBytes } from '../train/evaluateLanguageModel.js';
@@ -27,6 +30,26 @@ export interface LanguageModelEntry {
   validation: { loss: number; perplexity: number; bitsPerToken: number; accuracy: number; tokens: number };
   /** This model's validation loss minus the teacher's, nats/token (with a teacher). */
   lossVsTeacher?: number;
+  /**
+   * Its samples scored by the teacher (with a teacher whose tokenizer it shares): the teacher's
+   * and its own nats/token on them, and their distinct 4-grams.
+   */
+  judged?: { teacherLoss: number; teacherLossStdError: number; ownLoss: number; distinct4: number; sampledTokens: number };
+}
+
+/** How the models' samples are drawn for the teacher to judge. */
+export interface SampleJudging {
+  /** Sampled tokens per model, at least. */
+  tokens: number;
+  /** Prompt tokens from seeded places of the validation text. */
+  promptLength: number;
+  temperature: number;
+  seed: number;
+}
+
+/** By default: 8,192 tokens at temperature 1 (the distribution distillation shapes), prompts of a quarter of the window, at most 32. */
+export function defaultSampleJudging(context: number, seed = 0): SampleJudging {
+  return { tokens: 8192, promptLength: Math.max(1, Math.min(32, Math.floor(context / 4))), temperature: 1, seed };
 }
 
 export interface LanguageModelReport {
@@ -37,6 +60,8 @@ export interface LanguageModelReport {
   /** `tokens`: scored tokens per model; `context`: the window every model read. */
   data: { name: string; split: 'validation'; tokens: number; context: number };
   teacher?: string;
+  /** How samples were drawn for the teacher to judge (with a teacher). */
+  judging?: SampleJudging;
   models: LanguageModelEntry[];
 }
 
@@ -48,7 +73,11 @@ export interface LanguageCompareOptions {
   teacher?: string;
   title?: string;
   threads?: number;
+  /** With a teacher: how its judgement of the samples is drawn (default `defaultSampleJudging` with `seed`), or false for none. */
+  judging?: SampleJudging | false;
+  seed?: number;
   onModel?: (name: string, index: number, total: number) => void;
+  onJudged?: (name: string, judged: NonNullable<LanguageModelEntry['judged']>) => void;
 }
 
 export async function compareLanguageModels(options: LanguageCompareOptions): Promise<LanguageModelReport> {
@@ -78,6 +107,20 @@ export async function compareLanguageModels(options: LanguageCompareOptions): Pr
   }
   const teacher = entries.find((e) => e.name === options.teacher);
   if (teacher) for (const e of entries) e.lossVsTeacher = e.validation.loss - teacher.validation.loss;
+  const judging = teacher && options.judging !== false ? (options.judging ?? defaultSampleJudging(context, options.seed)) : undefined;
+  if (teacher && judging) {
+    const judge = loaded.find((m) => m.name === teacher.name)!;
+    const prompts = options.data.validation(judge.model, judge.path);
+    for (const [i, m] of loaded.entries()) {
+      // Samples in another tokenizer's ids would be judged as other characters.
+      const own = options.data.validation(m.model, m.path);
+      if (own.vocabSize !== prompts.vocabSize || !own.tokens.every((t, k) => t === prompts.tokens[k])) continue;
+      const j = await judgeSamples(m.model, judge.model, { prompts, ...judging, context, threads: options.threads });
+      const judged = { teacherLoss: j.judgeLoss, teacherLossStdError: j.judgeLossStdError, ownLoss: j.selfLoss, distinct4: j.distinct4, sampledTokens: j.sampledTokens };
+      entries[i]!.judged = judged;
+      options.onJudged?.(m.name, judged);
+    }
+  }
   return {
     format: 'retort-language-model-comparison',
     title: options.title ?? `retort compare: ${models.map((m) => m.name).join(', ')}`,
@@ -85,11 +128,15 @@ export async function compareLanguageModels(options: LanguageCompareOptions): Pr
     retortVersion: retortVersion(),
     data: { name: options.data.name, split: 'validation', tokens, context },
     ...(teacher ? { teacher: teacher.name } : {}),
+    ...(judging ? { judging } : {}),
     models: entries,
   };
 }
 
 const HEADERS = ['model', 'parameters', 'bytes', 'val loss', 'perplexity', 'bits/token', 'accuracy %', 'Δloss vs teacher'];
+const JUDGED_HEADERS = ["teacher's loss on its samples", 'own loss on its samples', 'distinct 4-grams'];
+
+const headers = (report: LanguageModelReport): string[] => (report.judging ? [...HEADERS, ...JUDGED_HEADERS] : HEADERS);
 
 function rows(report: LanguageModelReport): string[][] {
   return report.models.map((m) => [
@@ -101,16 +148,26 @@ function rows(report: LanguageModelReport): string[][] {
     m.validation.bitsPerToken.toFixed(3),
     (100 * m.validation.accuracy).toFixed(2),
     m.lossVsTeacher === undefined || m.name === report.teacher ? '' : `${m.lossVsTeacher >= 0 ? '+' : ''}${m.lossVsTeacher.toFixed(4)}`,
+    ...(report.judging
+      ? m.judged
+        ? [`${m.judged.teacherLoss.toFixed(4)} ± ${m.judged.teacherLossStdError.toFixed(3)}`, m.judged.ownLoss.toFixed(4), m.judged.distinct4.toFixed(3)]
+        : ['(another tokenizer)', '', '']
+      : []),
   ]);
 }
 
-const caption = (report: LanguageModelReport): string =>
-  `${report.data.name}, validation split: ${report.data.tokens} tokens in windows of ${report.data.context}; loss is next-token cross-entropy in nats/token`;
+const caption = (report: LanguageModelReport): string => {
+  const j = report.judging;
+  const judged = j
+    ? `; each model also continued ${j.promptLength}-token prompts of the validation text by sampling at temperature ${j.temperature} (${j.tokens} tokens, seed ${j.seed}), scored by the teacher and by itself in nats/token (± the standard error over the samples)`
+    : '';
+  return `${report.data.name}, validation split: ${report.data.tokens} tokens in windows of ${report.data.context}; loss is next-token cross-entropy in nats/token${judged}`;
+};
 
 /** The report as a fixed-width text table with a caption line. */
 export function languageModelTable(report: LanguageModelReport): string {
-  const table = [HEADERS, ...rows(report)];
-  const widths = HEADERS.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+  const table = [headers(report), ...rows(report)];
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
   const lines = table.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd());
   return [...lines, '', caption(report)].join('\n');
 }
@@ -123,7 +180,7 @@ export function renderLanguageModelHtml(report: LanguageModelReport): string {
 </head><body>
 <h1>${escapeHtml(report.title)}</h1>
 <p>${escapeHtml(caption(report))}. retort ${escapeHtml(report.retortVersion)}, ${escapeHtml(report.created)}.</p>
-<table>${cells(HEADERS, 'th')}${rows(report).map((r) => cells(r, 'td')).join('')}</table>
+<table>${cells(headers(report), 'th')}${rows(report).map((r) => cells(r, 'td')).join('')}</table>
 </body></html>
 `;
 }

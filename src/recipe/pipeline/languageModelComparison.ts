@@ -2,7 +2,8 @@
  * The end of a run whose report data is a text entry: every model scored on the entry's validation
  * tokens — validation loss (nats/token), perplexity, bits per token, size — in place of the
  * classification report (which scores classes on a test split), written to the run folder as
- * comparison.json, comparison.txt and report.html (src/report/languageModels.ts).
+ * comparison.json, comparison.txt and report.html (src/report/languageModels.ts). With a teacher,
+ * each model's samples are judged by it as well.
  */
 import { join } from 'node:path';
 import { compareLanguageModels, writeLanguageModelReport, type ModelFile } from '../../report/index.js';
@@ -35,6 +36,9 @@ export async function compareLanguageModelRun(recipe: Recipe, options: LanguageM
     title: recipe.report.title ?? `retort run: ${recipe.name}`,
     threads: options.threads,
     onModel: (name, i, total) => log(`[${i + 1}/${total}] ${name}`),
+    // The recipe's seed draws the judged samples, so a re-run of the comparison gives the same table.
+    seed: recipe.seed,
+    onJudged: (name, j) => log(`judged by ${teacher}: ${name}'s samples ${j.teacherLoss.toFixed(4)} nats/token (its own ${j.ownLoss.toFixed(4)}), distinct 4-grams ${j.distinct4.toFixed(3)}`),
   });
   writeLanguageModelReport(report, { json: join(out, files.json), html: join(out, files.html), table: join(out, files.table) });
   return {

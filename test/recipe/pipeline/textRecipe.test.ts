@@ -76,10 +76,17 @@ test('recipes/gpt-shakespeare-distill.yaml reduced: teacher, distilled student, 
     assert.deepEqual([record.data, record.teacher, record.models], ['shakespeare', 'teacher', ['teacher', 'student', 'q4']]);
     for (const file of [record.json, record.html, record.table!]) assert.ok(existsSync(path.join(out, file)), file);
     assert.match(readFileSync(path.join(out, record.table!), 'utf8'), /model\s+parameters\s+bytes\s+val loss\s+perplexity/);
+    // What each model writes, judged by the teacher: its own samples agree with themselves.
+    assert.deepEqual(report.judging, { tokens: 8192, promptLength: 32, temperature: 1, seed: recipe.seed });
+    for (const m of report.models) assert.ok(m.judged && Number.isFinite(m.judged.teacherLoss) && m.judged.distinct4 > 0, `${m.name}: ${JSON.stringify(m.judged)}`);
+    assert.equal(teacher.judged!.teacherLoss, teacher.judged!.ownLoss);
+    assert.notEqual(student.judged!.teacherLoss, student.judged!.ownLoss);
+    assert.ok(lines.some((l) => /judged by teacher: student's samples \d+\.\d{4} nats\/token/.test(l)), log);
+    assert.match(readFileSync(path.join(out, record.table!), 'utf8'), /teacher's loss on its samples/);
 
     const again = await runRecipe(recipe, { out, threads: 1, log: () => {} });
     assert.ok(again.manifest.stages.every((s) => s.skipped), 'a second run reuses every stage');
-    assert.deepEqual(again.languageModels!.models.map((m) => m.validation), report.models.map((m) => m.validation));
+    assert.deepEqual(again.languageModels!.models.map((m) => [m.validation, m.judged]), report.models.map((m) => [m.validation, m.judged]), 'seeded: the same samples and scores');
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
