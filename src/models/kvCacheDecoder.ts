@@ -12,8 +12,10 @@
  * step re-runs the whole window through the decode step with an empty past (a re-prefill), as the
  * cache-free path runs it.
  *
- * Models the decode step cannot be built for (not a retort GPT: PyTorch exports, quantized or
- * factorized models) get a reason instead, and callers use the window decoder.
+ * A GPT quantized weight-only to MatMulNBits (4 or 8 bits) gets a decode step with the same
+ * MatMulNBits nodes (transformer/packedWeights.ts). Models the decode step cannot be built for (not
+ * a retort GPT: PyTorch exports, QDQ-quantized, fp16 or factorized models) get a reason instead, and
+ * callers use the window decoder.
  */
 import { encodeModel } from '../onnx/model.js';
 import type { ModelProto } from '../onnx/proto.js';
@@ -24,6 +26,7 @@ import type { NextTokenDecoder } from './decoding.js';
 import type { GptShape } from './gpt.js';
 import { buildDecodeStep, pastKeyName, pastValueName, presentKeyName, presentValueName } from './transformer/decodeStep.js';
 import { recogniseGpt } from './transformer/gptShape.js';
+import { restorePacked, withFloatStandIns } from './transformer/packedWeights.js';
 import { INPUT_IDS, LOGITS } from './transformer/names.js';
 
 export interface KvCacheOptions {
@@ -40,9 +43,11 @@ export class KvCache {
 
   /** The decode step of `model`, or why the model does not allow one. */
   static async open(model: ModelProto, options: KvCacheOptions = {}): Promise<KvCache | { reason: string }> {
-    const recognised = recogniseGpt(model);
+    // A 4/8-bit weight-only GPT is recognised through float stand-ins and keeps its MatMulNBits in the step.
+    const { model: view, packed } = withFloatStandIns(model);
+    const recognised = recogniseGpt(view);
     if ('reason' in recognised) return { reason: `not a retort GPT: ${recognised.reason}` };
-    const step = buildDecodeStep(model, recognised.shape);
+    const step = restorePacked(buildDecodeStep(view, recognised.shape), packed);
     const session = await Session.create(encodeModel(step), { name: 'the KV-cached decode step', threads: options.threads ?? 0 });
     return new KvCache(session, recognised.shape);
   }

@@ -17,6 +17,8 @@ import type { ModelProto } from '../../src/onnx/proto.js';
 import { makeTensor } from '../../src/onnx/tensor.js';
 import { pruneTransformer } from '../../src/prune/structured/index.js';
 import { quantizeDynamic } from '../../src/quantize/dynamic.js';
+import { quantizeWeightOnly } from '../../src/quantize/weightOnly.js';
+import { restorePacked, withFloatStandIns } from '../../src/models/transformer/packedWeights.js';
 import { Session, type Feeds } from '../../src/runtime/session.js';
 import { floatTensor, int64Tensor } from '../../src/runtime/tensors.js';
 import { Rng } from '../../src/util/random.js';
@@ -43,8 +45,8 @@ async function fullLogits(model: ModelProto, ids: number[], length: number): Pro
 }
 
 /** The decode step fed `chunks` (token counts per call, summing to `length`); logits of every position, as the full model lays them out. */
-async function decodedLogits(model: ModelProto, shape: GptShape, ids: number[], length: number, chunks: number[]): Promise<Float32Array> {
-  const session = await Session.create(encodeModel(buildDecodeStep(model, shape)), { name: 'decode step' });
+async function decodedLogits(step: ModelProto, shape: GptShape, ids: number[], length: number, chunks: number[]): Promise<Float32Array> {
+  const session = await Session.create(encodeModel(step), { name: 'decode step' });
   const vocab = shape.vocabSize;
   const out = new Float32Array(BATCH * length * vocab);
   let past: Feeds = {};
@@ -80,15 +82,20 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
+/** Checks the decode step against the model; a quantized model's step is built through float stand-ins (packedWeights.ts), as KvCache does. */
 async function checkDecodeStep(name: string, model: ModelProto): Promise<GptShape> {
-  const recognised = recogniseGpt(model);
+  const { model: view, packed } = withFloatStandIns(model);
+  const recognised = recogniseGpt(view);
   assert.ok('shape' in recognised, `${name}: ${'reason' in recognised ? recognised.reason : ''}`);
   const { shape } = recognised;
+  const step = restorePacked(buildDecodeStep(view, shape), packed);
+  const nBits = (m: ModelProto) => m.graph!.node.filter((n) => n.opType === 'MatMulNBits').length;
+  assert.equal(nBits(step), nBits(model), `${name}: the step keeps every MatMulNBits`);
   const length = SIZE.context;
   const ids = tokens(length);
   const full = await fullLogits(model, ids, length);
   for (const chunks of [[length], [3, 1, 1, 1, 1, 1], [1, 2, 5]]) {
-    const diff = maxAbsDiff(await decodedLogits(model, shape, ids, length, chunks), full);
+    const diff = maxAbsDiff(await decodedLogits(step, shape, ids, length, chunks), full);
     assert.ok(diff < 1e-4, `${name}, chunks ${chunks.join('+')}: max |decode step - model| = ${diff}`);
   }
   return shape;
@@ -114,6 +121,21 @@ test('decode step of a structurally pruned GPT: sizes read from the weights (2 o
   });
   const shape = await checkDecodeStep('pruned', model);
   assert.deepEqual(shape.blocks, [0, 2].map((index) => ({ index, heads: 2, headDim: 4, mlpWidth: 32 })));
+});
+
+test('decode step of a weight-only quantized GPT (MatMulNBits, 4-bit symmetric and 8-bit with zero points) = the quantized model', async () => {
+  // Width 32: MatMulNBits blocks are 32 or more inputs long.
+  const float = gpt({ dim: 32 });
+  const length = SIZE.context;
+  const ids = tokens(length);
+  for (const [bits, symmetric] of [[4, true], [8, false]] as const) {
+    const { model, quantizedNodes } = await quantizeWeightOnly(float, { method: 'weight-only', bits, blockSize: 32, symmetric, algorithm: { kind: 'rtn' } });
+    assert.equal(quantizedNodes.length, 3 * 6 + 1, 'q, k, v, out, fc1, fc2 of 3 blocks and the head');
+    assert.ok(!('shape' in recogniseGpt(model)), 'not the float builder\'s graph as it is');
+    assert.deepEqual(await checkDecodeStep(`${bits}-bit`, model), readGptShape(float));
+    // The step runs the quantized weights, not the float ones (which differ by more than the tolerance).
+    assert.ok(maxAbsDiff(await fullLogits(model, ids, length), await fullLogits(float, ids, length)) > 1e-3);
+  }
 });
 
 test('models that are not the builder\'s graph are refused with the reason', async () => {

@@ -2,7 +2,8 @@
  * KV-cached sampling gives the cache-free path's tokens, token for token: seeded sampling with a
  * temperature and top-k, greedy, several rows per call or one, a run that outgrows the context (the
  * window slides and the cached path re-prefills it every step) and a prompt longer than the context.
- * A model the decode step cannot be built for (the PyTorch-exported gpt_tiny) falls back and works.
+ * A 4-bit weight-only model takes the cached path too; a model the decode step cannot be built for
+ * (the PyTorch-exported gpt_tiny) falls back and works.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { buildGpt } from '../../src/models/gpt.js';
 import { sampleContinuations, type ContinuationOptions } from '../../src/models/sampling.js';
 import { recogniseGpt } from '../../src/models/transformer/gptShape.js';
 import { loadModel } from '../../src/onnx/model.js';
+import { quantizeWeightOnly } from '../../src/quantize/weightOnly.js';
 import { fixturesDir } from '../helpers/fixtures.js';
 
 const CONTEXT = 8;
@@ -77,4 +79,15 @@ test('a model the decode step cannot be built for (PyTorch-exported gpt_tiny) fa
   assert.deepEqual(Array.from(fallback.tokens), Array.from((await generateTokens(gptTiny, [18, 27, 25], { ...options, cache: false })).tokens));
   const rows = await sampleContinuations(gptTiny, Int32Array.from([18, 27, 25, 17]), 2, { temperature: 0.8, newTokens: 4, seed: 2, threads: 1 });
   assert.deepEqual(Array.from(rows), Array.from(await sampleContinuations(gptTiny, Int32Array.from([18, 27, 25, 17]), 2, { temperature: 0.8, newTokens: 4, seed: 2, threads: 1, cache: false })));
+});
+
+test('a 4-bit weight-only GPT (MatMulNBits) samples through the KV cache: the cache-free tokens', async () => {
+  const float = withContextMetadata(buildGpt({ layers: 2, dim: 32, heads: 2, context: CONTEXT, vocabSize: 20, seed: 9 }), CONTEXT);
+  const { model } = await quantizeWeightOnly(float, { method: 'weight-only', bits: 4, blockSize: 32, symmetric: true, algorithm: { kind: 'rtn' } });
+  const options = { maxNewTokens: 12, temperature: 1.1, topK: 10, seed: 5, threads: 1 };
+  const cached = await generateTokens(model, [3, 1, 4], options);
+  assert.equal(cached.kvCache, true, cached.kvCacheUnavailable);
+  assert.deepEqual(Array.from(cached.tokens), Array.from((await generateTokens(model, [3, 1, 4], { ...options, cache: false })).tokens));
+  const [rows, windowed] = await bothWays(model, 3, { temperature: 0.9, newTokens: 10, seed: 6, batchSize: 3, threads: 1 });
+  assert.deepEqual(rows, windowed);
 });
