@@ -101,9 +101,9 @@ export function registerGenerate(program: Command): void {
     .description(
       'Continue a prompt with a language model (token ids int64 [batch, seq] in, logits [batch, seq, vocab] out), one token at a time: ' +
         'each new token is drawn from softmax(logits / temperature) at the end of the window of the last --context tokens, ' +
-        'restricted to the top k, by a seeded generator. A retort-built GPT (trained, exported or structurally pruned) decodes with a KV cache: the prompt once, ' +
+        'restricted to the top k, by a seeded generator. A retort-built GPT (trained, exported, structurally pruned or weight-only quantized to MatMulNBits) decodes with a KV cache: the prompt once, ' +
         'then one token per step, until the text outgrows the window (positions then shift, so the window is re-run each step); ' +
-        'other models (PyTorch exports, quantized models) re-run the whole window for every token, which gives the same text more slowly. ' +
+        'other models (PyTorch exports, QDQ/dynamic int8, fp16 or factorized models) re-run the whole window for every token, which gives the same text more slowly. ' +
         'The tokenizer is read from --vocab, else the model\'s metadata, else MODEL.vocab.json beside it ' +
         '(retort train --data text:PATH writes both).',
     )
