@@ -31,7 +31,7 @@ import { sha256 } from '../train/modelSource.js';
 import { formatFields, formatTable } from './format.js';
 import { languageEpochTable, parseTextWindowFlags } from './textTraining.js';
 import type { VariantFlags } from './distillVariants.js';
-import { bad, choice, parseNumber, parseOptional, parseTrainingFlags, scheduleFor } from './trainingOptions.js';
+import { bad, choice, parseNumber, parseOptional, parseTrainingFlags, runSettingsFromFlags } from './trainingOptions.js';
 import { commandRun, previousRun, printRun, requireCheckpoint } from './trainingRun.js';
 
 /** Token-level KD's temperature when --temperature is not given: 1, as MiniLLM and GKD use (the classic default of 20 is for 10 classes). */
@@ -180,16 +180,14 @@ export async function runTextDistillation(flags: TextDistillFlags, textPath: str
   const started = performance.now();
   refuseClassificationOptions(flags);
   const settings = parseTrainingFlags(flags);
-  const { epochs, batchSize, optimizer, seed } = settings;
+  const { batchSize, seed } = settings;
   const choiceMade = methodChoice(flags);
   const method = languageDistillMethod(choiceMade, batchSize);
   const terms = objective(flags, choiceMade, temperatureGiven);
   const origin = studentOrigin(flags);
   const { validationFraction, limitTokens, context: requestedContext, stepsPerEpoch: requestedSteps } = parseTextWindowFlags(flags);
   const clipNorm = parseOptional('--clip-norm', flags.clipNorm, 'positive');
-  const maxSteps = parseOptional('--max-steps', flags.maxSteps, 'positive-int');
   const checkpointEvery = parseOptional('--checkpoint-every', flags.checkpointEvery, 'positive-int');
-  const threads = parseNumber('--threads', flags.threads, 'nonnegative-int');
   const out = resolve(flags.out);
   const files = { model: join(out, fileNames.model), vocab: vocabPathFor(join(out, fileNames.model)), metrics: join(out, fileNames.metrics), checkpoint: join(out, fileNames.checkpoint) };
   requireCheckpoint(flags.resume, files.checkpoint);
@@ -217,16 +215,9 @@ export async function runTextDistillation(flags: TextDistillFlags, textPath: str
     validationFraction,
     limitTokens,
     stepsPerEpoch,
-    epochs,
-    batchSize,
-    seed,
-    optimizer,
-    // The schedule spans the whole run (epochs), not a --max-steps budget, so interrupted and whole runs agree.
-    schedule: scheduleFor(flags, settings, stepsPerEpoch),
+    ...runSettingsFromFlags(flags, settings, stepsPerEpoch),
     clipNorm,
     checkpointEvery: checkpointEvery ?? defaultCheckpointEvery(method, stepsPerEpoch),
-    maxSteps,
-    threads,
     terms: recordedTerms(terms),
     method,
   };

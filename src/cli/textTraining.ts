@@ -13,7 +13,7 @@ import { parseProvider } from '../runtime/session.js';
 import { prepareLanguageModel, trainLanguageModel, type LanguageModelEpochMetrics, type LanguageModelMetrics, type LanguageModelRunConfig } from '../train/languageModelRun.js';
 import { RetortError } from '../util/errors.js';
 import { formatFields, formatTable } from './format.js';
-import { bad, choice, parseNumber, parseOptional, parseTrainingFlags, scheduleFor, type TrainingFlags } from './trainingOptions.js';
+import { bad, choice, parseNumber, parseOptional, parseTrainingFlags, runSettingsFromFlags, type TrainingFlags } from './trainingOptions.js';
 import { previousRun, printRun, requireCheckpoint } from './trainingRun.js';
 
 /** The options only text data takes. */
@@ -98,7 +98,7 @@ export async function runTextTraining(flags: TextTrainFlags, textPath: string, f
   const started = performance.now();
   if ((flags.model === undefined) === (flags.arch === undefined)) throw bad('Give exactly one of --model FILE.onnx (fine-tune a language model) or --arch gpt:... (train one from scratch)');
   const settings = parseTrainingFlags(flags);
-  const { epochs, batchSize, optimizer, seed } = settings;
+  const { batchSize, seed } = settings;
   const tokenizer = flags.tokenizer === undefined ? undefined : choice('--tokenizer', flags.tokenizer, TOKENIZER_KINDS);
   if (flags.validation !== undefined) throw bad('--validation counts held-out samples of a dataset; for text data give --validation-fraction');
   const { validationFraction, limitTokens, context: requestedContext, stepsPerEpoch: requestedSteps } = parseTextWindowFlags(flags);
@@ -106,8 +106,6 @@ export async function runTextTraining(flags: TextTrainFlags, textPath: string, f
   const maxNorm = parseOptional('--max-norm', flags.maxNorm, 'positive');
   const patience = parseOptional('--patience', flags.patience, 'positive-int');
   if (patience !== null && validationFraction === 0) throw bad('--patience needs validation tokens (--validation-fraction > 0)');
-  const maxSteps = parseOptional('--max-steps', flags.maxSteps, 'positive-int');
-  const threads = parseNumber('--threads', flags.threads, 'nonnegative-int');
   const architecture = flags.arch === undefined ? undefined : parseArchitecture(flags.arch);
   if (architecture && architecture.arch !== 'gpt') throw bad(`--arch ${flags.arch}: text data trains a language model; give --arch gpt:...`);
   const provider = parseProvider(flags.provider);
@@ -136,18 +134,11 @@ export async function runTextTraining(flags: TextTrainFlags, textPath: string, f
     validationFraction,
     limitTokens,
     stepsPerEpoch,
-    epochs,
-    batchSize,
-    seed,
-    optimizer,
-    // The schedule spans the whole run (epochs), not a --max-steps budget, so interrupted and whole runs agree.
-    schedule: scheduleFor(flags, settings, stepsPerEpoch),
+    ...runSettingsFromFlags(flags, settings, stepsPerEpoch),
     clipNorm,
     maxNorm,
     patience,
     checkpointEvery: parseOptional('--checkpoint-every', flags.checkpointEvery, 'positive-int') ?? stepsPerEpoch,
-    maxSteps,
-    threads,
   };
   const previous = previousRun<LanguageModelMetrics>(flags.resume, files.metrics, config, RESUME_FIELDS);
   const { metrics } = await trainLanguageModel({

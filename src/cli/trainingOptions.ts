@@ -134,6 +134,23 @@ export function scheduleFor(flags: ScheduleFlags, settings: TrainingSettings, st
   return scheduleSpec(flags, settings.scheduleKind, settings.lr, settings.epochs * stepsPerEpoch, stepsPerEpoch);
 }
 
+/**
+ * The settings a text run records that come straight from the common flags: epochs, batch, seed,
+ * optimizer, the schedule over the whole run (not a --max-steps budget, so interrupted and whole
+ * runs agree), the step budget and ORT threads.
+ */
+export function runSettingsFromFlags(flags: ScheduleFlags & { maxSteps?: string; threads: string }, settings: TrainingSettings, stepsPerEpoch: number) {
+  return {
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    seed: settings.seed,
+    optimizer: settings.optimizer,
+    schedule: scheduleFor(flags, settings, stepsPerEpoch),
+    maxSteps: parseOptional('--max-steps', flags.maxSteps, 'positive-int'),
+    threads: parseNumber('--threads', flags.threads, 'nonnegative-int'),
+  };
+}
+
 /** Default learning rate of an optimizer when --lr is not given. */
 export function defaultLr(kind: OptimizerName): string {
   return String(DEFAULT_LR[kind]);
