@@ -104,6 +104,8 @@ export interface LanguageDistillConfig extends Omit<LanguageModelRunConfig, 'mod
   student: LanguageStudentRecord;
   terms: RecordedTerm[];
   method: LanguageDistillMethod;
+  /** The student's zero weights were kept as masks (a pruned student stays pruned). */
+  keepSparsity?: true;
 }
 
 /** What the method did beyond training: rounds and samples (on-policy; of this invocation), or the teacher's text. */
@@ -141,6 +143,8 @@ export interface LanguageDistillationRun {
   /** The objective; config.terms records it. */
   terms: WeightedTerm[];
   files: { model: string; vocab: string; metrics: string; checkpoint: string };
+  /** Pruning masks by parameter name (1 keeps), kept in the training graph in every method's steps. */
+  masks?: ReadonlyMap<string, Float32Array>;
   resume: boolean;
   /** The metrics of the run being resumed (its finished epochs are kept), or null. */
   previous: LanguageDistillMetrics | null;
@@ -177,7 +181,8 @@ export async function runLanguageDistillation(run: LanguageDistillationRun): Pro
   const totalSteps = Math.min(config.maxSteps ?? Infinity, config.epochs * stepsPerEpoch);
   const validation = corpus.validation ?? undefined;
   const data: LanguageModelData = { kind: 'languageModeling', train: corpus.train, ...(validation ? { validation } : {}), context, stepsPerEpoch };
-  const trainerConfig = languageModelTrainerConfig(config, student, files.checkpoint, run.progress);
+  const masked = run.masks && run.masks.size > 0 ? { masks: run.masks } : {};
+  const trainerConfig = { ...languageModelTrainerConfig(config, student, files.checkpoint, run.progress), ...masked };
 
   // The teacher's own validation loss: the reference the student is measured against.
   const teacherStarted = performance.now();

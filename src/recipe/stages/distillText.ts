@@ -16,6 +16,7 @@ import type { LanguageStudentOrigin } from '../../distill/language/student.js';
 import { recordedTerms } from '../../distill/terms/objective.js';
 import type { WeightedTerm } from '../../distill/terms/types.js';
 import type { ModelProto } from '../../onnx/proto.js';
+import { masksFromZeros } from '../../prune/zeroMasks.js';
 import { sha256 } from '../../train/modelSource.js';
 import { RetortError } from '../../util/errors.js';
 import type { StageContext, TextDataInput } from '../pipeline/stageKind.js';
@@ -91,7 +92,6 @@ function refuse(ctx: StageContext, kwargs: TextDistillKwargs, data: string): voi
   const given: string[] = [];
   if (ctx.modelLists?.teachers) given.push('the `teachers` input (ensembles take class data)');
   if (kwargs.ensemble !== undefined) given.push('kwargs.ensemble');
-  if (kwargs.keepSparsity) given.push('kwargs.keepSparsity');
   if (kwargs.jitter > 0) given.push('kwargs.jitter');
   if (kwargs.hintEpochs > 0) given.push('kwargs.hintEpochs');
   if (kwargs.teacherSignal === 'cached') given.push('kwargs.teacherSignal cached (the teacher runs on every batch of windows)');
@@ -118,6 +118,8 @@ export async function runTextDistillation(
     seed: ctx.seed,
   });
   const { corpus, context } = prepared;
+  const masks = kwargs.keepSparsity ? masksFromZeros(prepared.student) : undefined;
+  if (masks) ctx.log(`distill: keeping ${[...masks.values()].reduce((n, m) => n + m.filter((x) => x === 0).length, 0)} zero weights of the student in ${masks.size} weight tensors as masks`);
   const method = languageDistillMethod(methodChoice(kwargs), kwargs.batchSize);
   const stepsPerEpoch = kwargs.stepsPerEpoch ?? languageModelStepsPerEpoch(corpus.train.length, kwargs.batchSize, context);
   const config: LanguageDistillConfig = {
@@ -134,11 +136,12 @@ export async function runTextDistillation(
     checkpointEvery: kwargs.checkpointEvery ?? defaultCheckpointEvery(method, stepsPerEpoch),
     terms: recordedTerms(terms),
     method,
+    ...(masks ? { keepSparsity: true as const } : {}),
   };
   const model = join(ctx.dir, 'model.onnx');
   const files = { model, vocab: vocabPathFor(model), metrics: join(ctx.dir, run.recordFile), checkpoint: ctx.checkpoint };
   const { metrics, model: trained } = await resumableRun<LanguageDistillMetrics, Awaited<ReturnType<typeof runLanguageDistillation>>>(ctx, 'distill', files.metrics, (reporting) =>
-    runLanguageDistillation({ teacher: teacher.model, prepared, config, terms, files, ...reporting, started: run.started }),
+    runLanguageDistillation({ teacher: teacher.model, prepared, config, terms, files, ...(masks ? { masks } : {}), ...reporting, started: run.started }),
   );
   const v = metrics.validation;
   if (v) ctx.log(`distill: student validation loss ${v.loss.toFixed(4)} nats/token (teacher ${metrics.teacher.validation?.loss.toFixed(4)}), ${metrics.student.parameters} parameters (${(100 * metrics.student.parameterRatio).toFixed(1)}% of the teacher's)`);

@@ -10,7 +10,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadVocab, tokenizerFromMetadata } from '../../../src/data/text/vocab.js';
 import type { LanguageDistillMetrics } from '../../../src/distill/language/distillationRun.js';
-import { loadModel } from '../../../src/onnx/model.js';
+import { loadModel, saveModel } from '../../../src/onnx/model.js';
+import { findPrunableLayers, readLayerWeights } from '../../../src/prune/layers.js';
+import { prune } from '../../../src/prune/prune.js';
 import { dataInput } from '../../../src/recipe/pipeline/data.js';
 import type { DataInput, StageContext } from '../../../src/recipe/pipeline/stageKind.js';
 import { textKwargsSchema } from '../../../src/recipe/pipeline/textData.js';
@@ -120,8 +122,36 @@ test('on-policy kwargs: rounds on the student\'s samples; kwargs of one kind of 
   ]);
   const mnist = stageContext({ models: teacher() });
   await assert.rejects(distillStage.run(mnist, distillStage.kwargs.parse({ epochs: 1, arch: 'mlp:16', onPolicy: { every: 2 }, clipNorm: 1 })), /kwargs\.onPolicy, kwargs\.clipNorm apply to text data; data entry "mnist" is not text/);
-  await assert.rejects(distillStage.run(textContext({ models: teacher() }), distillStage.kwargs.parse({ epochs: 1, arch: 'gpt:layers=1,dim=16,heads=2,context=32', keepSparsity: true, jitter: 1 })), /data entry "shakespeare" is text; language-model distillation does not take kwargs\.keepSparsity, kwargs\.jitter/);
+  await assert.rejects(distillStage.run(textContext({ models: teacher() }), distillStage.kwargs.parse({ epochs: 1, arch: 'gpt:layers=1,dim=16,heads=2,context=32', keepSparsity: true, jitter: 1 })), /data entry "shakespeare" is text; language-model distillation does not take kwargs\.jitter/);
   await assert.rejects(distillStage.run(textContext({ models: teacher() }), distillStage.kwargs.parse({ epochs: 1 })), /give exactly one of the `student` input, kwargs\.arch \(gpt:\.\.\.\) or kwargs\.studentFromTeacherLayers/);
   // A classification-only stage given the text entry says so.
   await assert.rejects(quantizeStage.run(textContext({ models: { model: modelInput(teacherPath) } }), quantizeStage.kwargs.parse({ method: 'static' })), /Data entry "shakespeare" is text .* this stage takes classification data/);
+});
+
+test('keepSparsity on text: a 50%-pruned GPT student distilled token-level and on-policy keeps every zero; without it the zeros fill in', async () => {
+  const dir = tempDir('retort-text-sparse-');
+  const pruned = prune(loadModel(teacherPath), { importance: { method: 'magnitude' }, selection: { pattern: 'unstructured', sparsity: 0.5, scope: 'layer' } });
+  const studentPath = path.join(dir, 'pruned.onnx');
+  saveModel(pruned.model, studentPath);
+  const zerosBefore = new Map(findPrunableLayers(pruned.model).map((l) => [l.name, pruned.masks.get(l.name)!]));
+  const weights = (file: string) => readLayerWeights(loadModel(file), findPrunableLayers(loadModel(file)));
+  const kd = { terms: [{ key: 'kd', kwargs: { divergence: 'forward-kl', temperature: 1 } }] };
+  for (const [name, extra] of [['token-level', {}], ['on-policy', { onPolicy: { every: 2, poolSize: 4, promptLength: 3 } }]] as const) {
+    const ctx = textContext({ models: { ...teacher(), student: modelInput(studentPath) }, seed: 6 });
+    await distillStage.run(ctx, distillStage.kwargs.parse({ ...quick, ...kd, ...extra, keepSparsity: true }));
+    assert.ok(ctx.lines.some((l) => /keeping \d+ zero weights of the student/.test(l)), `${name}: ${ctx.lines.join('\n')}`);
+    assert.equal(training<LanguageDistillMetrics>(ctx.dir).config.keepSparsity, true);
+    const after = weights(path.join(ctx.dir, 'model.onnx'));
+    const before = weights(studentPath);
+    let moved = 0;
+    for (const [layer, mask] of zerosBefore) {
+      const w = after.get(layer)!;
+      mask.forEach((m, i) => { if (m === 0) assert.equal(w[i], 0, `${name}: ${layer}[${i}] was pruned`); else if (w[i] !== before.get(layer)![i]) moved++; });
+    }
+    assert.ok(moved > 0, `${name}: the kept weights trained`);
+  }
+  const free = textContext({ models: { ...teacher(), student: modelInput(studentPath) }, seed: 6 });
+  await distillStage.run(free, distillStage.kwargs.parse({ ...quick, ...kd }));
+  const filled = [...zerosBefore].reduce((n, [layer, mask]) => n + mask.filter((m, i) => m === 0 && weights(path.join(free.dir, 'model.onnx')).get(layer)![i] !== 0).length, 0);
+  assert.ok(filled > 0, 'without keepSparsity training moves the pruned weights');
 });
