@@ -36,10 +36,12 @@ export interface EvaluationFlags {
 
 const ATTACKS = ['fgsm', 'pgd'] as const;
 
-export function addEvaluationOptions(command: Command): Command {
+/** `text`: the command also takes --data text:PATH (language models on the file's validation tokens). */
+export function addEvaluationOptions(command: Command, accepts: { text?: boolean } = {}): Command {
+  const data = `evaluation data (its test split): ${DATA_SOURCES.join(', ')}${accepts.text ? ', or text:PATH (language models, scored on the last --validation-fraction of the file)' : ''}`;
   return command
-    .addOption(new Option('--data <name>', `evaluation data (its test split): ${DATA_SOURCES.join(', ')}`).makeOptionMandatory())
-    .option('--limit <n>', 'score only the first n test samples (quick runs)')
+    .addOption(new Option('--data <name>', data).makeOptionMandatory())
+    .option('--limit <n>', `score only the first n test samples (quick runs)${accepts.text ? '; text: the first n validation tokens' : ''}`)
     .option('--batch-size <n>', 'samples per ORT run when scoring the test set', String(DEFAULTS.batchSize))
     .option('--bootstrap <B>', 'percentile-bootstrap resamples for the confidence intervals of every metric; 0 for point estimates only', String(DEFAULTS.bootstrap))
     .option('--confidence <x>', 'two-sided confidence level of the intervals, in (0, 1)', String(DEFAULTS.confidence))

@@ -76,6 +76,8 @@ export interface LanguageCompareOptions {
   /** With a teacher: how its judgement of the samples is drawn (default `defaultSampleJudging` with `seed`), or false for none. */
   judging?: SampleJudging | false;
   seed?: number;
+  /** Sampled tokens per model for the default judging, in place of its 8,192. */
+  judgeTokens?: number;
   onModel?: (name: string, index: number, total: number) => void;
   onJudged?: (name: string, judged: NonNullable<LanguageModelEntry['judged']>) => void;
 }
@@ -107,7 +109,7 @@ export async function compareLanguageModels(options: LanguageCompareOptions): Pr
   }
   const teacher = entries.find((e) => e.name === options.teacher);
   if (teacher) for (const e of entries) e.lossVsTeacher = e.validation.loss - teacher.validation.loss;
-  const judging = teacher && options.judging !== false ? (options.judging ?? defaultSampleJudging(context, options.seed)) : undefined;
+  const judging = teacher && options.judging !== false ? (options.judging ?? { ...defaultSampleJudging(context, options.seed), ...(options.judgeTokens !== undefined ? { tokens: options.judgeTokens } : {}) }) : undefined;
   if (teacher && judging) {
     const judge = loaded.find((m) => m.name === teacher.name)!;
     const prompts = options.data.validation(judge.model, judge.path);

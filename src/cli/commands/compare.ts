@@ -9,8 +9,11 @@ import type { Command } from 'commander';
 import { compareModels, modelNames, writeReport } from '../../report/index.js';
 import { addEvaluationOptions, comparisonTable, dataSelection, evaluationSettings, settingsFields, type EvaluationFlags } from '../evaluationOptions.js';
 import { bad } from '../trainingOptions.js';
+import { compareTextModels, type TextCompareFlags } from '../compareText.js';
 
-interface CompareFlags extends EvaluationFlags {
+const TEXT_PREFIX = 'text:';
+
+interface CompareFlags extends EvaluationFlags, Omit<TextCompareFlags, keyof EvaluationFlags> {
   teacher?: string;
   names?: string;
   out: string;
@@ -33,30 +36,39 @@ export function registerCompare(program: Command): void {
   const command = program
     .command('compare')
     .description(
-      'Compare ONNX classifiers on the same test samples: size (raw, gzip, Huffman coded for quantized or weight-shared weights), ' +
+      'Compare ONNX classifiers on the same test samples (or, with --data text:PATH, language models on the same validation tokens: ' +
+        'loss, perplexity, bits per token, size, and with --teacher each model\'s samples judged by the teacher): size (raw, gzip, Huffman coded for quantized or weight-shared weights), ' +
         'MACs, latency, accuracy, calibration, per-class fairness (worst class, accuracy and ECE gaps) and (with --teacher) ' +
         'fidelity, as one table, --json, and a self-contained HTML report (OUT/report.html, or --html FILE) with accuracy vs ' +
         'size and accuracy vs latency (Pareto front marked), per-class accuracy and ECE, reliability diagrams and per-layer sparsity and bit-width.',
     )
     .argument('<models...>', 'two or more .onnx classifiers (one is allowed)');
-  addEvaluationOptions(command)
+  addEvaluationOptions(command, { text: true })
     .option('--teacher <model>', 'measure fidelity (top-1 agreement, KL(teacher || model), Kendall tau of the wrong classes; with --bootstrap > 0 also accuracy and NLL minus the teacher\'s with paired-bootstrap intervals, and whether each model\'s intervals cover the teacher\'s values) relative to this model: a path (added to the comparison if not listed) or a name from --names')
     .option('--names <a,b,c>', 'display names for the models, comma-separated, in order (default: the file names)')
     .option('--title <text>', 'title of the HTML report')
     .option('--out <dir>', 'folder for report.html', '.')
     .option('--html <file>', 'write the HTML report here instead of OUT/report.html')
     .option('--no-html', 'do not write the HTML report')
+    .option('--tokenizer <kind>', 'text data: the tokenizer for models that carry none (char or byte; default char)')
+    .option('--validation-fraction <x>', 'text data: the fraction of tokens at the end of the file the models are scored on (default 0.1)')
+    .option('--judge-tokens <n>', "text data with --teacher: tokens each model samples for the teacher to judge (default 8192; 0: no judging)")
     .action(async (models: string[], flags: CompareFlags) => {
       const names = flags.names === undefined ? undefined : flags.names.split(',').map((n) => n.trim());
       if (names && (names.length !== models.length || names.some((n) => n === ''))) {
         throw bad(`--names "${flags.names}": give ${models.length} non-empty names, one per model, comma-separated`);
       }
       if (names && new Set(names).size !== names.length) throw bad(`--names "${flags.names}": names must be distinct`);
-      const settings = evaluationSettings(flags);
-      const data = dataSelection(flags);
       const placed = placeTeacher(models, names, flags.teacher);
       const displayNames = modelNames(placed.paths, placed.names);
       const teacher = placed.teacherIndex === undefined ? undefined : displayNames[placed.teacherIndex];
+      if (flags.data.startsWith(TEXT_PREFIX)) {
+        await compareTextModels(placed.paths.map((path, i) => ({ path, name: displayNames[i]! })), teacher, flags.data.slice(TEXT_PREFIX.length), flags);
+        return;
+      }
+      if (flags.judgeTokens !== undefined || flags.validationFraction !== undefined || flags.tokenizer !== undefined) throw bad('--judge-tokens, --validation-fraction and --tokenizer apply to text data (--data text:PATH)');
+      const settings = evaluationSettings(flags);
+      const data = dataSelection(flags);
       const report = await compareModels({
         models: placed.paths.map((path, i) => ({ path, name: displayNames[i]! })),
         data,
