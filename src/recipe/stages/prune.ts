@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { macsAtBatchOne } from '../../eval/modelSummary.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import { importanceScorer, type ImportanceMethod, type PruningScope } from '../../prune/importance/index.js';
-import type { WandaCalibration } from '../../prune/evidence.js';
+import { wandaCalibrationOf, type WandaCalibration } from '../../prune/evidence.js';
 import type { MaskedTraining } from '../../prune/maskedTraining.js';
 import { calibrationSample, pruningPlanProblems, runPruning, type PlanProblem, type PruningPattern, type PruningSchedule, type PruningTarget } from '../../prune/plan.js';
 import { IMPORTANCE_CRITERIA, PRUNE_STRUCTURES, pruneStructured, taylorCalibration, type ImportanceCriterion, type PruneStructure } from '../../prune/structured/index.js';
@@ -183,7 +183,8 @@ async function unstructured(ctx: StageContext, k: PruneKwargs, inputs: Inputs): 
     calibrationSet: plan.importance === 'wanda' ? calibrationSample(data!.train, calibrationSamples, ctx.seed) : undefined,
   });
   const target = 'sparsity' in plan.target! ? { sparsityTarget: plan.target.sparsity, ...(plan.target.perLayer ? { layerSparsityTargets: plan.target.perLayer } : {}) } : { quality: plan.target!.quality };
-  return { model: result.model, extra: { importance: plan.importance, scope: plan.scope, pattern: k.pattern ?? 'unstructured', schedule: plan.schedule.kind, ...target, leftDense: result.skipped } };
+  const calibration = plan.importance === 'wanda' ? { wandaCalibration: wandaCalibrationOf(plan.calibration, { oneShot: plan.schedule.kind === 'oneshot', global: plan.scope === 'global' }) } : {};
+  return { model: result.model, extra: { importance: plan.importance, scope: plan.scope, pattern: k.pattern ?? 'unstructured', schedule: plan.schedule.kind, ...target, ...calibration, leftDense: result.skipped } };
 }
 
 async function structured(ctx: StageContext, s: NonNullable<PruneKwargs['structured']>, k: PruneKwargs, inputs: Inputs): Promise<Pruned> {

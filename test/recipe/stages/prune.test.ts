@@ -105,3 +105,16 @@ for (const schedule of [{ key: 'oneshot' }, { key: 'agp', kwargs: { updates: 4 }
     assert.deepEqual(layers.map((l) => l.zeros), layers.map((l) => Math.round(0.5 * l.weights)));
   });
 }
+
+test('wanda: sequential calibration by default (stated in the metrics), one-pass when asked; half of every row pruned', async () => {
+  const dir = tempDir('retort-prune-wanda-');
+  const model = await trainedModel(dir, 'mlp:32', 5);
+  for (const calibration of [undefined, 'one-pass'] as const) {
+    const ctx = stageContext({ models: { model }, seed: 2 });
+    const out = await pruneStage.run(ctx, kwargs({ importance: { key: 'wanda', kwargs: { calibrationSamples: 64, ...(calibration ? { calibration } : {}) } }, sparsity: 0.5 }));
+    const m = out.metrics as Record<string, unknown>;
+    assert.deepEqual([m.importance, m.scope, m.wandaCalibration], ['wanda', 'row', calibration ?? 'sequential']);
+    const pruned = await assertRunsInOrt(out.artifacts.model!);
+    for (const [name, { zeros, count }] of zerosByLayer(pruned)) assert.equal(zeros, count / 2, name);
+  }
+});
