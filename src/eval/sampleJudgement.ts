@@ -15,8 +15,9 @@
  * single forward pass scores it. The same options and seed give the same prompts to every model, so
  * their rows compare.
  */
-import type { TokenSequence } from '../data/text/corpus.js';
+import { tokenSequence, type TokenSequence } from '../data/text/corpus.js';
 import { languageModelIo, windowLength } from '../data/text/forLanguageModel.js';
+import { windowBatches } from '../data/text/windows.js';
 import { generateTeacherCorpus } from '../distill/language/sequenceKd.js';
 import { encodeModel } from '../onnx/model.js';
 import type { ModelProto } from '../onnx/proto.js';
@@ -87,25 +88,21 @@ export async function scoreContinuations(model: ModelProto, rows: Int32Array, le
   windowLength(io, window, options.name);
   if (!(from >= 1 && from < length)) throw new RetortError('BAD_ARGUMENT', `Scoring from token ${from} of rows of ${length}: expected 1 <= from < ${length}`);
   const count = rows.length / length;
-  const batchSize = options.batchSize ?? 32;
+  // Each row is one window of the rows laid end to end: inputs its first length - 1 tokens, labels the rest.
+  const starts = Uint32Array.from({ length: count }, (_, r) => r * length);
   const session = await Session.create(encodeModel(model), { name: options.name ?? 'scored language model', threads: options.threads ?? 0 });
   const rowLosses = new Float64Array(count);
+  let row = 0;
   try {
-    for (let first = 0; first < count; first += batchSize) {
-      const batch = Math.min(batchSize, count - first);
-      const ids = new BigInt64Array(batch * window);
-      for (let r = 0; r < batch; r++) for (let t = 0; t < window; t++) ids[r * window + t] = BigInt(rows[(first + r) * length + t]!);
-      const results = await session.run({ [io.input]: int64Tensor(ids, [batch, window]) }, [io.output]);
+    for (const windows of windowBatches(tokenSequence('samples', rows, 0), starts, window, options.batchSize ?? 32)) {
+      const results = await session.run({ [io.input]: int64Tensor(windows.inputs, [windows.count, window]) }, [io.output]);
       const logits = readFloats(results[io.output]!, io.output);
-      const vocab = logits.length / (batch * window);
-      for (let r = 0; r < batch; r++) {
+      const vocab = logits.length / (windows.count * window);
+      for (let r = 0; r < windows.count; r++, row++) {
         let sum = 0;
         // Position p predicts token p + 1: the scored tokens from..length-1 come from positions from-1..window-1.
-        for (let p = from - 1; p < window; p++) {
-          const at = (r * window + p) * vocab;
-          sum += nextTokenLoss(logits.subarray(at, at + vocab), rows[(first + r) * length + p + 1]!).loss;
-        }
-        rowLosses[first + r] = sum / (length - from);
+        for (let p = r * window + from - 1; p < (r + 1) * window; p++) sum += nextTokenLoss(logits.subarray(p * vocab, (p + 1) * vocab), Number(windows.labels[p])).loss;
+        rowLosses[row] = sum / (length - from);
       }
     }
   } finally {
