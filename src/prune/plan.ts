@@ -10,7 +10,7 @@ import { selectSamples, type Dataset } from '../data/dataset.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { RetortError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
-import type { ImportanceSource, WandaCalibration } from './evidence.js';
+import { wandaCalibrationOf, type ImportanceSource, type WandaCalibration } from './evidence.js';
 import type { ImportanceMethod, PruningScope } from './importance/index.js';
 import type { MaskedTraining } from './maskedTraining.js';
 import type { Masks, MaskSelection, SelectedMasks } from './masks.js';
@@ -113,6 +113,11 @@ export function importanceSource(plan: Pick<PruningPlan, 'importance' | 'seed' |
     default:
       return { method: plan.importance };
   }
+}
+
+/** The calibration order a Wanda plan runs with (undefined for other criteria), for reports. */
+export function planWandaCalibration(plan: Pick<PruningPlan, 'importance' | 'calibration' | 'schedule' | 'scope'>): WandaCalibration | undefined {
+  return plan.importance === 'wanda' ? wandaCalibrationOf(plan.calibration, { oneShot: plan.schedule.kind === 'oneshot', global: plan.scope === 'global' }) : undefined;
 }
 
 export interface PlannedPruning extends SelectedMasks {

@@ -13,12 +13,12 @@ import { encodeModel, loadModel, saveModel } from '../../onnx/model.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import { IMPORTANCE_METHODS, importanceScorer, type PruningScope } from '../../prune/importance/index.js';
 import {
-  calibrationSample, PRUNING_SCHEDULES, pruningPlanProblems, runPruning, type PlanProblem, type PruningPattern, type PruningPlan, type PruningSchedule,
+  calibrationSample, planWandaCalibration, PRUNING_SCHEDULES, pruningPlanProblems, runPruning, type PlanProblem, type PruningPattern, type PruningPlan, type PruningSchedule,
   type PruningScheduleKind, type PruningTarget,
 } from '../../prune/plan.js';
 import { layerOutputErrors, type LayerOutputError } from '../../prune/layerError.js';
 import { sparsityReport, type SparsityReport } from '../../prune/sparsity.js';
-import { WANDA_CALIBRATIONS, wandaCalibrationOf } from '../../prune/evidence.js';
+import { WANDA_CALIBRATIONS } from '../../prune/evidence.js';
 import { fineTuneConfig } from '../compressionData.js';
 import { formatBytes, formatFields, formatTable } from '../format.js';
 import { bad, choice, parseNumber } from '../trainingOptions.js';
@@ -115,7 +115,7 @@ async function runPrune(modelPath: string, flags: PruneFlags, argv: readonly str
   const layerErrors = flags.layerError ? await layerOutputErrors(model, pruned, sources.test, { threads }) : undefined;
   const quality = 'quality' in target ? target.quality : null;
   const summary = {
-    model: resolve(modelPath), out: resolve(flags.out), method, schedule: schedule.kind, pattern: patternName, scope, calibration: method === 'wanda' ? wandaCalibrationOf(calibration, { oneShot: schedule.kind === 'oneshot', global: scope === 'global' }) : undefined,
+    model: resolve(modelPath), out: resolve(flags.out), method, schedule: schedule.kind, pattern: patternName, scope, calibration: planWandaCalibration(plan),
     sparsity: 'sparsity' in target ? target.sparsity : null, layerSparsity: perLayer ?? null, quality, fineTuneEpochs: epochs, seed, before, after, sparsityReport: report, skipped,
     ...(layerErrors ? { layerOutputErrors: layerErrors } : {}),
   };

@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { macsAtBatchOne } from '../../eval/modelSummary.js';
 import type { ModelProto } from '../../onnx/proto.js';
 import { importanceScorer, type ImportanceMethod, type PruningScope } from '../../prune/importance/index.js';
-import { wandaCalibrationOf, type WandaCalibration } from '../../prune/evidence.js';
+import type { WandaCalibration } from '../../prune/evidence.js';
 import type { MaskedTraining } from '../../prune/maskedTraining.js';
-import { calibrationSample, pruningPlanProblems, runPruning, type PlanProblem, type PruningPattern, type PruningSchedule, type PruningTarget } from '../../prune/plan.js';
+import { calibrationSample, planWandaCalibration, pruningPlanProblems, runPruning, type PlanProblem, type PruningPattern, type PruningSchedule, type PruningTarget } from '../../prune/plan.js';
 import { IMPORTANCE_CRITERIA, PRUNE_STRUCTURES, pruneStructured, taylorCalibration, type ImportanceCriterion, type PruneStructure } from '../../prune/structured/index.js';
 import { trainToEnd } from '../../train/openTrainer.js';
 import { RetortError } from '../../util/errors.js';
@@ -183,7 +183,8 @@ async function unstructured(ctx: StageContext, k: PruneKwargs, inputs: Inputs): 
     calibrationSet: plan.importance === 'wanda' ? calibrationSample(data!.train, calibrationSamples, ctx.seed) : undefined,
   });
   const target = 'sparsity' in plan.target! ? { sparsityTarget: plan.target.sparsity, ...(plan.target.perLayer ? { layerSparsityTargets: plan.target.perLayer } : {}) } : { quality: plan.target!.quality };
-  const calibration = plan.importance === 'wanda' ? { wandaCalibration: wandaCalibrationOf(plan.calibration, { oneShot: plan.schedule.kind === 'oneshot', global: plan.scope === 'global' }) } : {};
+  const wandaCalibration = planWandaCalibration(plan);
+  const calibration = wandaCalibration ? { wandaCalibration } : {};
   return { model: result.model, extra: { importance: plan.importance, scope: plan.scope, pattern: k.pattern ?? 'unstructured', schedule: plan.schedule.kind, ...target, ...calibration, leftDense: result.skipped } };
 }
 
