@@ -90,11 +90,15 @@ export async function compareLanguageModels(options: LanguageCompareOptions): Pr
   const loaded = models.map((m) => ({ ...m, model: loadModel(m.path) }));
   const context = Math.min(...loaded.map((m) => windowLength(languageModelIo(m.model, m.path), null, m.path)));
   const entries: LanguageModelEntry[] = [];
+  /** Each model's validation tokens, as it reads them: the judge's prompts and the tokenizer check below. */
+  const validations: TokenSequence[] = [];
   let tokens = 0;
   for (const [i, m] of loaded.entries()) {
     const bytes = encodeModel(m.model);
     const summary = await summarizeModel(bytes, { threads: options.threads, macs: false });
-    const e = await evaluateLanguageModelBytes(bytes, options.data.validation(m.model, m.path), { context, batchSize: 32, threads: options.threads, name: m.name });
+    const validation = options.data.validation(m.model, m.path);
+    validations.push(validation);
+    const e = await evaluateLanguageModelBytes(bytes, validation, { context, batchSize: 32, threads: options.threads, name: m.name });
     tokens = e.samples;
     entries.push({
       name: m.name,
@@ -111,11 +115,12 @@ export async function compareLanguageModels(options: LanguageCompareOptions): Pr
   if (teacher) for (const e of entries) e.lossVsTeacher = e.validation.loss - teacher.validation.loss;
   const judging = teacher && options.judging !== false ? (options.judging ?? { ...defaultSampleJudging(context, options.seed), ...(options.judgeTokens !== undefined ? { tokens: options.judgeTokens } : {}) }) : undefined;
   if (teacher && judging) {
-    const judge = loaded.find((m) => m.name === teacher.name)!;
-    const prompts = options.data.validation(judge.model, judge.path);
+    const at = loaded.findIndex((m) => m.name === teacher.name);
+    const judge = loaded[at]!;
+    const prompts = validations[at]!;
     for (const [i, m] of loaded.entries()) {
       // Samples in another tokenizer's ids would be judged as other characters.
-      const own = options.data.validation(m.model, m.path);
+      const own = validations[i]!;
       if (own.vocabSize !== prompts.vocabSize || !own.tokens.every((t, k) => t === prompts.tokens[k])) continue;
       const j = await judgeSamples(m.model, judge.model, { prompts, ...judging, context, threads: options.threads });
       const judged = { teacherLoss: j.judgeLoss, teacherLossStdError: j.judgeLossStdError, ownLoss: j.selfLoss, distinct4: j.distinct4, sampledTokens: j.sampledTokens };
